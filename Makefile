@@ -1,0 +1,74 @@
+# Portico: `make run` serves the demo merchants, `make test` runs the whole suite.
+# Everything installs into .venv; `make test` also installs Debian's Chromium
+# for the browser tests when it can (root), and says so when it cannot.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint translations translations-check screenshots clean browser fuzz soak
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+locales/.compiled: $(STAMP) $(wildcard locales/*/LC_MESSAGES/messages.po)
+	$(BIN)/pybabel -q compile -D messages -d locales
+	touch $@
+
+run: $(STAMP) locales/.compiled
+	$(BIN)/portico serve --host $(HOST) --port $(PORT)
+
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "chromium is not installed and cannot be installed here: browser tests will skip"; fi
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --silent --no-audit --no-fund; \
+	else echo "npm is not installed: the accessibility (axe-core) tests will skip"; fi
+
+test: $(STAMP) locales/.compiled browser node_modules/.package-lock.json
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+# Coverage-guided fuzzing (atheris) of the YAML loader and of order posts, time-boxed;
+# a failing input is kept as instance/fuzz/crash-<sha> (replay: python tests/fuzz/fuzz_yaml.py FILE).
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -artifact_prefix=instance/fuzz/
+fuzz: $(STAMP)
+	@mkdir -p instance/fuzz
+	$(BIN)/python tests/fuzz/fuzz_yaml.py $(FUZZ_FLAGS) -dict=tests/fuzz/yaml.dict
+	$(BIN)/python tests/fuzz/fuzz_form.py $(FUZZ_FLAGS)
+
+# The reliability tests for longer: each gunicorn load and crash run SOAK_SECONDS, and
+# ten times the hypothesis examples.
+SOAK_SECONDS ?= 600
+soak: $(STAMP) locales/.compiled
+	PORTICO_SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/pytest -s tests/reliability
+
+translations: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k "ngettext:1,2" \
+		--project Portico --copyright-holder Portico -o locales/messages.pot .
+	$(BIN)/pybabel -q update -D messages -i locales/messages.pot \
+		-d locales --ignore-obsolete
+	$(BIN)/pybabel compile -D messages -d locales --statistics
+	touch locales/.compiled
+
+screenshots: $(STAMP) locales/.compiled browser
+	$(BIN)/python -m tests.browser.screenshots screenshots
+
+clean:
+	rm -rf $(VENV) instance/ .pytest_cache .ruff_cache screenshots
