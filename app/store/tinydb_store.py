@@ -1,0 +1,315 @@
+"""The TinyDB store: one TinyDB file per merchant, safe for many threads and workers.
+
+TinyDB is not safe across threads or processes, and its JSON storage rewrites
+the file in place. We keep TinyDB's tables and queries and make them safe
+through TinyDB's own extension points:
+
+- every transaction gets a fresh ``TinyDB`` over a :class:`_MemoryStorage`, so
+  no query cache or next-id cache outlives a transaction;
+- a write transaction holds ``<merchant>.json.lock`` (filelock) from reading
+  the file to replacing it; its TinyDB works on a private copy, every
+  ``storage.write()`` of TinyDB only swaps that copy, and leaving the block
+  writes the file once, atomically (:mod:`app.store.files`);
+- a read transaction takes no lock and reads the per-process cache, which a
+  file replaced by another process invalidates;
+- documents are keyed by their own ``"id"`` (``document_id_class = str``), so
+  a lookup by id is a dict access.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+from tinydb import Query, TinyDB
+from tinydb.queries import QueryInstance
+from tinydb.storages import Storage
+from tinydb.table import Document as TinyDocument
+from tinydb.table import Table
+
+from app.store import files
+from app.store.base import (
+    COLLECTIONS,
+    Collection,
+    Document,
+    DuplicateId,
+    NotFound,
+    ReadCollection,
+    ReadTransaction,
+    StoreError,
+    UnknownCollection,
+    WriteTransaction,
+)
+from app.store.files import Tables
+
+MERCHANT_SLUG = re.compile(r"[a-z0-9-]{2,40}")
+SEQUENCES = "_sequences"  # next_number's counters: {"id": sequence, "value": last number}
+
+# The lock files each thread holds: taking one again would wait for itself.
+_held_locks = threading.local()
+
+
+class LockTimeout(StoreError):
+    """Another transaction held a merchant's write lock for too long."""
+
+
+class TinyDBStore:
+    """The :class:`~app.store.base.Store` kept in ``<data_dir>/<merchant>.json`` files."""
+
+    def __init__(self, data_dir: Path, *, lock_timeout: float = 10.0) -> None:
+        # Absolute, so the cache key of a file does not depend on the working directory.
+        self.data_dir = Path(data_dir).absolute()
+        self.lock_timeout = lock_timeout
+
+    def path(self, merchant: str) -> Path:
+        """The data file of ``merchant``; :class:`ValueError` unless it is a valid slug."""
+        if not isinstance(merchant, str) or not MERCHANT_SLUG.fullmatch(merchant):
+            raise ValueError(
+                f"invalid merchant slug {merchant!r}: expected 2 to 40 characters a-z, 0-9 or '-'"
+            )
+        return self.data_dir / f"{merchant}.json"
+
+    @contextmanager
+    def read(self, merchant: str) -> Iterator[ReadTransaction]:
+        """A snapshot of the merchant's last committed data; takes no lock."""
+        data = files.load(self.path(merchant))
+        yield _ReadTransaction(merchant, _Database(data, storage=_MemoryStorage))
+
+    @contextmanager
+    def write(self, merchant: str) -> Iterator[WriteTransaction]:
+        """All-or-nothing changes, serialised across threads and processes.
+
+        Reads made through another transaction inside this block see the last
+        committed data, not this block's changes.
+        """
+        path = self.path(merchant)
+        with self._locked(path):
+            storage = _MemoryStorage(_working_copy(files.load(path)))
+            # TinyDB calls its storage argument to build the storage: hand it ours.
+            yield _WriteTransaction(merchant, _Database(storage=lambda: storage))
+            if storage.changed:
+                files.save(path, storage.data)
+
+    def merchants(self) -> list[str]:
+        """Slugs of the merchants that have a data file, sorted."""
+        return sorted(
+            path.stem for path in self.data_dir.glob("*.json") if MERCHANT_SLUG.fullmatch(path.stem)
+        )
+
+    def backup(self, merchant: str, destination: Path) -> None:
+        """Copy the merchant's data file to ``destination``, atomically.
+
+        Refuses (:class:`NotFound`) a merchant without data and
+        (:class:`~app.store.files.CorruptData`) a file that does not parse, so
+        a backup that succeeded can be restored.
+        """
+        path = self.path(merchant)
+        with self._locked(path):
+            try:
+                raw = path.read_bytes()
+            except FileNotFoundError:
+                raise NotFound(f"no stored data for merchant {merchant!r}") from None
+        files.parse(raw, path)
+        files.atomic_write(Path(destination), raw)
+
+    def restore(self, merchant: str, source: Path) -> None:
+        """Replace the merchant's data with a backup; a source that does not parse
+        (:class:`~app.store.files.CorruptData`) changes nothing."""
+        path = self.path(merchant)
+        data = files.parse(Path(source).read_bytes(), Path(source))
+        with self._locked(path):
+            files.save(path, data)
+
+    @contextmanager
+    def _locked(self, path: Path) -> Iterator[None]:
+        held: set[Path] = _held_locks.__dict__.setdefault("paths", set())
+        if path in held:
+            raise StoreError(
+                f"{path.name} is already locked by this thread: a write transaction"
+                " cannot be nested in another one for the same merchant"
+            )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(f"{path}.lock", timeout=self.lock_timeout)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise LockTimeout(
+                f"{path.name} stayed locked by another writer for {self.lock_timeout} s"
+            ) from None
+        held.add(path)
+        try:
+            yield
+        finally:
+            held.discard(path)
+            lock.release()
+
+
+class _ReadTransaction:
+    """A read-only view of one merchant's data (:class:`~app.store.base.ReadTransaction`)."""
+
+    def __init__(self, merchant: str, database: TinyDB) -> None:
+        self.merchant = merchant
+        self._database = database
+
+    def collection(self, name: str) -> ReadCollection:
+        return _ReadCollection(self._table(name))
+
+    def _table(self, name: str) -> Table:
+        if name not in COLLECTIONS:
+            raise UnknownCollection(f"unknown collection {name!r}")
+        return self._database.table(name)
+
+
+class _WriteTransaction(_ReadTransaction):
+    """One merchant's data inside a write block (:class:`~app.store.base.WriteTransaction`)."""
+
+    def collection(self, name: str) -> Collection:
+        return _Collection(self._table(name))
+
+    def next_number(self, sequence: str) -> int:
+        if not isinstance(sequence, str) or not sequence:
+            raise ValueError(f"a sequence name must be a non-empty string, not {sequence!r}")
+        counters = self._database.table(SEQUENCES)
+        current = counters.get(doc_id=sequence)
+        number = 1 if current is None else current["value"] + 1
+        counters.upsert(TinyDocument({"id": sequence, "value": number}, doc_id=sequence))
+        return number
+
+
+class _ReadCollection:
+    """Queries on one TinyDB table; every document returned is the caller's own copy."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def get(self, id: str) -> Document | None:
+        document = self._table.get(doc_id=id)
+        return None if document is None else _json_copy(document)
+
+    def find(self, **equals: Any) -> list[Document]:
+        return [_json_copy(document) for document in self._table.search(_matching(equals))]
+
+    def first(self, **equals: Any) -> Document | None:
+        document = self._table.get(_matching(equals))
+        return None if document is None else _json_copy(document)
+
+    def count(self, **equals: Any) -> int:
+        return self._table.count(_matching(equals))
+
+    def all(self) -> Iterator[Document]:
+        return (_json_copy(document) for document in self._table)
+
+
+class _Collection(_ReadCollection):
+    """A table inside a write transaction."""
+
+    def insert(self, document: Mapping[str, Any]) -> Document:
+        stored = _json_document(document)
+        id = stored.get("id")
+        if not isinstance(id, str) or not id:
+            raise ValueError(f'a document needs a non-empty string "id", not {id!r}')
+        if self._table.contains(doc_id=id):
+            raise DuplicateId(f"{self._table.name} already has a document with id {id!r}")
+        self._table.insert(TinyDocument(stored, doc_id=id))
+        return _json_copy(stored)
+
+    def update(self, id: str, changes: Mapping[str, Any]) -> Document:
+        fields = _json_document(changes)
+        if fields.get("id", id) != id:
+            raise ValueError(f"the id of {self._table.name} {id!r} cannot change")
+        if not self._table.update(fields, doc_ids=[id]):
+            raise NotFound(f"{self._table.name} has no document with id {id!r}")
+        return _json_copy(self._table.get(doc_id=id))
+
+    def delete(self, id: str) -> None:
+        if not self._table.remove(doc_ids=[id]):
+            raise NotFound(f"{self._table.name} has no document with id {id!r}")
+
+
+class _MemoryStorage(Storage):
+    """A TinyDB storage that only holds one transaction's data in memory.
+
+    TinyDB calls ``write`` after every single change; the store decides when
+    and whether the result reaches the file.
+    """
+
+    def __init__(self, data: Tables) -> None:
+        self.data = data
+        self.changed = False
+
+    def read(self) -> Tables:
+        return self.data
+
+    def write(self, data: Tables) -> None:
+        self.data = data
+        self.changed = True
+
+
+class _Table(Table):
+    document_id_class = str
+
+
+class _Database(TinyDB):
+    table_class = _Table
+
+
+def _working_copy(data: Tables) -> Tables:
+    """A copy of cached data that a write transaction may change.
+
+    TinyDB rebuilds a table's dict on every change and changes a stored
+    document only by setting its top-level keys. Nested values are never
+    changed in place (they come in and go out as copies), so copying tables and
+    documents one level deep keeps the cache untouched by a transaction that
+    fails halfway.
+    """
+    return {
+        name: {doc_id: dict(document) for doc_id, document in table.items()}
+        for name, table in data.items()
+    }
+
+
+def _matching(equals: Mapping[str, Any]) -> QueryInstance:
+    condition = Query().noop()
+    for field, wanted in equals.items():
+        condition &= Query()[field].test(_is_exactly, wanted, type(wanted))
+    return condition
+
+
+def _is_exactly(value: Any, wanted: Any, kind: type) -> bool:
+    """Equality without Python's ``True == 1 == 1.0``; the type is a query argument so
+    TinyDB's query cache keeps ``find(paid=True)`` and ``find(paid=1)`` apart."""
+    return type(value) is kind and value == wanted
+
+
+def _json_document(document: Any) -> Document:
+    if not isinstance(document, Mapping):
+        raise TypeError(f"a document must be a mapping, not {type(document).__name__}")
+    return _json_copy(document)
+
+
+def _json_copy(value: Any) -> Any:
+    """A deep copy of a JSON value; refuses anything JSON cannot hold as it is.
+
+    Exact types only: a ``datetime`` or a ``str`` subclass would be kept as
+    such in this process's cache but read back as plain text elsewhere.
+    """
+    if isinstance(value, Mapping):
+        copied = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise TypeError(f"document keys must be strings, not {key!r}")
+            copied[key] = _json_copy(item)
+        return copied
+    if isinstance(value, list | tuple):
+        return [_json_copy(item) for item in value]
+    if type(value) is float and not math.isfinite(value):
+        raise ValueError(f"{value} cannot be stored in JSON")
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    raise TypeError(f"{type(value).__name__} is not a JSON value: {value!r}")
