@@ -1,0 +1,1 @@
+"""Domain services: what Portico does, independent of Flask requests."""

@@ -1,0 +1,79 @@
+"""Response headers and request origin checks shared by every page.
+
+The Content-Security-Policy allows no inline script or style: merchant colours
+arrive as a stylesheet of CSS custom properties, never pasted into a page.
+Pages are not frameable unless a view opts in with the merchant's origins.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, g, request
+
+
+def allow_framing(origins: tuple[str, ...]) -> None:
+    """Let these origins (the merchant's ``embed.allowed_origins``) frame this response."""
+    g.frame_ancestors = origins
+
+
+def allow_form_action(*origins: str) -> None:
+    """Forms on this page may lead there too (a redirect after a successful post)."""
+    g.form_actions = (*g.get("form_actions", ()), *origins)
+
+
+def _policy() -> str:
+    ancestors = " ".join(g.get("frame_ancestors", ())) or "'none'"
+    actions = " ".join(("'self'", *g.get("form_actions", ())))
+    return "; ".join(
+        (
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            f"form-action {actions}",
+            f"frame-ancestors {ancestors}",
+            "base-uri 'none'",
+        )
+    )
+
+
+def _set_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", _policy())
+    if not g.get("frame_ancestors"):
+        headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Cross-Origin-Resource-Policy", "same-site")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+    if not current_app.config["PORTICO_DEVELOPMENT"]:
+        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    return response
+
+
+def own_origin() -> str:
+    base = urlsplit(current_app.extensions["portico"].settings.base_url)
+    return f"{base.scheme}://{base.netloc}".lower()
+
+
+def is_same_origin_post() -> bool:
+    """Fetch Metadata first; browsers without it are judged by ``Origin``.
+
+    A request with neither header comes from no browser (a script or a test
+    client): it cannot carry a victim's ambient credentials, so it passes here
+    and still needs a valid signed form token.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    return origin.lower() in {own_origin(), request.host_url.rstrip("/").lower()}
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_set_headers)

@@ -1,0 +1,134 @@
+"""The confirmation mail over real SMTP, and a merchant file edited while serving."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import time
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from app.factory import create_app
+from tests.conftest import DEMO_CONFIG
+from tests.web.test_order_page import VALID, open_form, stored
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    with socket.socket() as probe:  # aiosmtpd checks its own port, so it needs a real one
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def test_confirmation_mail_goes_out_over_smtp_in_the_customers_language(
+    instance_dir: Path, smtp
+) -> None:
+    controller, inbox = smtp
+    app = create_app(
+        {
+            "PORTICO_INSTANCE_DIR": str(instance_dir),
+            "PORTICO_CONFIG_DIR": str(DEMO_CONFIG),
+            "PORTICO_SECRET_KEY": "k" * 32,
+            "PORTICO_MIN_FILL_SECONDS": "0",
+            "PORTICO_SMTP_URL": f"smtp://127.0.0.1:{controller.port}",
+        }
+    )
+    client = app.test_client()
+    token = open_form(client, "stromma", "?lang=sv")
+    response = client.post("/stromma/order?lang=sv", data={**VALID["stromma"], "form_token": token})
+    assert response.status_code == 303
+    assert len(inbox.messages) == 1
+    mail = inbox.messages[0]
+    assert mail["To"] == "sven@example.se"
+    assert "Strömma Media AB" in mail["From"]
+    assert mail.get_body(("plain",)).get_content()
+    assert mail.get_body(("html",)).get_content().lstrip().startswith("<!doctype html>")
+    assert not (instance_dir / "outbox").exists()  # with SMTP set, nothing is written as .eml
+    outbox = stored(app, "stromma", "outbox")
+    assert [entry["sent_at"] is not None for entry in outbox] == [True]
+
+
+def test_unreachable_smtp_keeps_the_signup_and_the_mail_pending(instance_dir: Path) -> None:
+    app = create_app(
+        {
+            "PORTICO_INSTANCE_DIR": str(instance_dir),
+            "PORTICO_CONFIG_DIR": str(DEMO_CONFIG),
+            "PORTICO_SECRET_KEY": "k" * 32,
+            "PORTICO_MIN_FILL_SECONDS": "0",
+            "PORTICO_SMTP_URL": "smtp://127.0.0.1:9",  # nothing listens on the discard port
+        }
+    )
+    client = app.test_client()
+    token = open_form(client, "stromma")
+    response = client.post("/stromma/order", data={**VALID["stromma"], "form_token": token})
+    assert response.status_code == 303
+    assert len(stored(app, "stromma", "customers")) == 1
+    [entry] = stored(app, "stromma", "outbox")
+    assert entry["sent_at"] is None and entry["attempts"] == 1
+
+
+def test_an_edited_merchant_file_is_served_without_restart(
+    tmp_path: Path, instance_dir: Path
+) -> None:
+    merchants = tmp_path / "config" / "merchants"
+    shutil.copytree(DEMO_CONFIG / "merchants", merchants)
+    app = create_app(
+        {
+            "PORTICO_INSTANCE_DIR": str(instance_dir),
+            "PORTICO_CONFIG_DIR": str(tmp_path / "config"),
+            "PORTICO_SECRET_KEY": "k",
+        }
+    )
+    client = app.test_client()
+    assert "Start watching today" in client.get("/stromma/order?lang=en").get_data(as_text=True)
+    form_before = app.extensions["portico"].order_forms._classes.copy()
+    path = merchants / "stromma.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("Start watching today", "Watch tonight"),
+        encoding="utf-8",
+    )
+    time.sleep(0.01)
+    html = client.get("/stromma/order?lang=en").get_data(as_text=True)
+    assert "Watch tonight" in html
+    classes = app.extensions["portico"].order_forms._classes
+    assert len(classes) == len(form_before) + 1  # a new config version builds a new form class
+    path.write_text("merchant: [broken\n", encoding="utf-8")
+    assert client.get("/stromma/order").status_code == 503
+    assert client.get("/acme/order").status_code == 200
+
+
+def test_a_signup_sends_only_its_own_mail(app, client) -> None:
+    token = open_form(client, "stromma")
+    assert (
+        client.post("/stromma/order", data={**VALID["stromma"], "form_token": token}).status_code
+        == 303
+    )
+    with app.extensions["portico"].store.write("stromma") as tx:  # a mail someone else queued
+        [first] = tx.collection("outbox").all()
+        tx.collection("outbox").insert(
+            {**first, "id": "out_other", "customer_id": "cus_other", "sent_at": None}
+        )
+    token = open_form(client, "stromma")
+    data = {**VALID["stromma"], "email": "second@example.se", "form_token": token}
+    assert client.post("/stromma/order", data=data).status_code == 303
+    pending = [e["id"] for e in stored(app, "stromma", "outbox") if e["sent_at"] is None]
+    assert pending == ["out_other"]
