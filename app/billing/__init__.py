@@ -1,0 +1,1 @@
+"""Billing: plans, subscriptions, invoices, payments. Knows nothing of Flask."""
