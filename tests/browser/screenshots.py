@@ -1,0 +1,50 @@
+"""`make screenshots`: every demo order page, desktop and phone, as PNG files to look at.
+
+Usage: python -m tests.browser.screenshots OUTPUT_DIR
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from app.factory import create_app
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
+from tests.conftest import DEMO_CONFIG, DEMO_MERCHANTS
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+def main(output: Path) -> None:
+    output.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as instance:
+        app = create_app(
+            {
+                "PORTICO_INSTANCE_DIR": instance,
+                "PORTICO_CONFIG_DIR": str(DEMO_CONFIG),
+                "PORTICO_SECRET_KEY": "screenshots",
+            }
+        )
+        with LiveServer(app) as server, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for merchant in DEMO_MERCHANTS:
+                for name, viewport in VIEWPORTS.items():
+                    page = browser.new_page(viewport=viewport, device_scale_factor=1)
+                    page.goto(f"{server.url}/{merchant}/order")
+                    path = output / f"{merchant}-{name}.png"
+                    page.screenshot(path=str(path), full_page=True)
+                    page.locator("form button[type=submit]").click()
+                    page.locator("[data-error-summary]").wait_for()
+                    page.screenshot(
+                        path=str(output / f"{merchant}-{name}-errors.png"), full_page=True
+                    )
+                    page.close()
+                    print(path)
+            browser.close()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots"))
