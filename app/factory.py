@@ -64,6 +64,5 @@ def _configure(app: Flask, settings: Settings) -> None:
             level=logging.INFO if settings.development else logging.WARNING,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
-        logging.getLogger("fontTools").setLevel(
-            logging.WARNING
-        )  # chatty while subsetting PDF fonts
+        # fontTools is chatty at INFO while it subsets the invoice PDFs' fonts.
+        logging.getLogger("fontTools").setLevel(logging.WARNING)
