@@ -111,6 +111,17 @@ def atomic_write(path: Path, raw: bytes) -> Identity:
     return identity
 
 
+def remove_orphans(path: Path) -> None:
+    """Delete temporary files of ``path`` that a writer killed mid-write left behind.
+
+    The caller must hold the file's write lock: then no temporary file of it
+    belongs to a live writer.
+    """
+    for orphan in path.parent.glob(f".{path.name}.*.tmp"):
+        with suppress(FileNotFoundError):
+            orphan.unlink()
+
+
 def _remember(path: Path, identity: Identity, data: Tables) -> None:
     with _cache_lock:
         _cache[path] = (identity, data)

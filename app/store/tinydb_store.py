@@ -66,6 +66,7 @@ class TinyDBStore:
         # Absolute, so the cache key of a file does not depend on the working directory.
         self.data_dir = Path(data_dir).absolute()
         self.lock_timeout = lock_timeout
+        self._swept: set[Path] = set()  # files whose crash leftovers this process removed
 
     def path(self, merchant: str) -> Path:
         """The data file of ``merchant``; :class:`ValueError` unless it is a valid slug."""
@@ -143,6 +144,9 @@ class TinyDBStore:
                 f"{path.name} stayed locked by another writer for {self.lock_timeout} s"
             ) from None
         held.add(path)
+        if path not in self._swept:
+            files.remove_orphans(path)
+            self._swept.add(path)
         try:
             yield
         finally:

@@ -83,3 +83,16 @@ def test_a_corrupt_file_is_an_error_never_an_empty_store(
     with pytest.raises(CorruptData), store.write("acme") as tx:
         tx.collection("customers").insert({"id": "c1"})
     assert path.read_bytes() == content
+
+
+def test_the_first_write_removes_what_a_killed_writer_left_behind(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    orphan = data_dir / ".acme.json.k2j4x9.tmp"  # as atomic_write names its temporary file
+    orphan.write_bytes(b'{"half": ')
+    others = [data_dir / ".stromma.json.a1b2c3.tmp", data_dir / "acme.json.notes"]
+    for other in others:
+        other.write_bytes(b"keep")
+    with TinyDBStore(data_dir).write("acme") as tx:
+        tx.collection("customers").insert({"id": "c1"})
+    assert not orphan.exists()
+    assert all(other.read_bytes() == b"keep" for other in others)
