@@ -9,7 +9,9 @@ Actions that move money (change plan, cancel, resume) take ``dry_run``: the
 result then holds the invoice the action *would* issue and nothing is
 written. Pass the preview's ``at`` back when confirming and the real action
 is computed for the same moment, so it issues exactly the previewed invoice
-(within :data:`PREVIEW_VALIDITY`; an older preview is refused).
+(within :data:`PREVIEW_VALIDITY`; an older preview is refused). The subscription
+actions also take ``then`` (an :data:`ApplyHook`): the caller's own records of the
+change, written in the same transaction.
 """
 
 from __future__ import annotations
@@ -80,6 +82,12 @@ class ActionResult:
     @property
     def next_invoice(self) -> InvoiceDraft | None:
         return self.outcome.next_invoice
+
+
+# Called inside an applied action's write transaction with the subscription as it was
+# and the result, so that what the caller records (the portal's audit entry, a mail)
+# commits or fails together with the change.
+ApplyHook = Callable[[WriteTransaction, dict[str, Any], ActionResult], None]
 
 
 class BillingService:
@@ -192,6 +200,7 @@ class BillingService:
         *,
         dry_run: bool = False,
         at: datetime | None = None,
+        then: ApplyHook | None = None,
     ) -> ActionResult:
         return self._act(
             merchant,
@@ -203,6 +212,7 @@ class BillingService:
             lambda tx, sub, customer, moment: subscriptions.plan_change(
                 tx, config, sub, customer, plan_id, moment
             ),
+            then,
         )
 
     def cancel(
@@ -215,6 +225,7 @@ class BillingService:
         reason: str | None = None,
         dry_run: bool = False,
         at: datetime | None = None,
+        then: ApplyHook | None = None,
     ) -> ActionResult:
         """Cancel as the merchant's ``portal.cancel.mode`` says."""
         return self._act(
@@ -227,10 +238,17 @@ class BillingService:
             lambda tx, sub, customer, moment: subscriptions.cancellation(
                 tx, config, sub, customer, moment, reason=reason
             ),
+            then,
         )
 
     def undo_cancel(
-        self, merchant: str, config: MerchantConfig, customer_id: str, subscription_id: str
+        self,
+        merchant: str,
+        config: MerchantConfig,
+        customer_id: str,
+        subscription_id: str,
+        *,
+        then: ApplyHook | None = None,
     ) -> ActionResult:
         return self._act(
             merchant,
@@ -240,6 +258,7 @@ class BillingService:
             False,
             None,
             lambda tx, sub, customer, moment: subscriptions.undo_cancellation(sub, moment),
+            then,
         )
 
     def pause(
@@ -251,6 +270,7 @@ class BillingService:
         cycles: int,
         *,
         dry_run: bool = False,
+        then: ApplyHook | None = None,
     ) -> ActionResult:
         return self._act(
             merchant,
@@ -262,6 +282,7 @@ class BillingService:
             lambda tx, sub, customer, moment: subscriptions.pausing(
                 tx, config, sub, customer, cycles, moment
             ),
+            then,
         )
 
     def resume(
@@ -273,6 +294,7 @@ class BillingService:
         *,
         dry_run: bool = False,
         at: datetime | None = None,
+        then: ApplyHook | None = None,
     ) -> ActionResult:
         return self._act(
             merchant,
@@ -284,6 +306,7 @@ class BillingService:
             lambda tx, sub, customer, moment: subscriptions.resuming(
                 tx, config, sub, customer, moment
             ),
+            then,
         )
 
     # The portal: payment methods and paying ------------------------------------------
@@ -466,6 +489,7 @@ class BillingService:
         dry_run: bool,
         at: datetime | None,
         compute: Callable[[ReadTransaction, dict[str, Any], dict[str, Any], datetime], Outcome],
+        then: ApplyHook | None = None,
     ) -> ActionResult:
         moment = self._moment(at)
         if dry_run:
@@ -480,7 +504,10 @@ class BillingService:
             updated, invoice = subscriptions.apply(
                 tx, config, self.gateways(config), subscription, outcome, moment
             )
-            return ActionResult(moment, outcome, updated, invoice)
+            result = ActionResult(moment, outcome, updated, invoice)
+            if then is not None:
+                then(tx, subscription, result)
+            return result
 
     def _moment(self, at: datetime | None) -> datetime:
         now = self.clock()
