@@ -19,6 +19,8 @@ from app.web import (
     merchant,
     order,
     portal,
+    portal_account,
+    portal_subscription,
     security,
     themes,
 )
@@ -42,6 +44,8 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(merchant.blueprint)
     app.register_blueprint(order.blueprint)
     app.register_blueprint(portal.blueprint)
+    app.register_blueprint(portal_account.blueprint)
+    app.register_blueprint(portal_subscription.blueprint)
     limits.init_app(app, settings.rate_limit_storage, settings.signup_rate_limit)
     errors.init_app(app)
     return app
