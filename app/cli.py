@@ -15,7 +15,10 @@ from app.config.loader import load_merchant, slug_problem
 from app.config.registry import installed_themes
 from app.config.scaffold import scaffold
 from app.config.schema import merchant_schema
+from app.export_cli import export
+from app.metrics_cli import metrics_command
 from app.portal_cli import access, portal_link
+from app.preview_cli import preview
 from app.settings import THEMES_DIR, load_settings
 from app.store import Store, StoreError, open_store
 
@@ -232,3 +235,6 @@ def restore(merchant: str, source: Path) -> None:
 
 main.add_command(portal_link)
 main.add_command(access)
+main.add_command(export)
+main.add_command(metrics_command)
+main.add_command(preview)

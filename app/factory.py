@@ -21,6 +21,7 @@ from app.web import (
     portal,
     portal_account,
     portal_subscription,
+    preview,
     security,
     themes,
 )
@@ -46,6 +47,7 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(portal.blueprint)
     app.register_blueprint(portal_account.blueprint)
     app.register_blueprint(portal_subscription.blueprint)
+    app.register_blueprint(preview.blueprint)
     limits.init_app(app, settings.rate_limit_storage, settings.signup_rate_limit)
     errors.init_app(app)
     return app

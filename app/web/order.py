@@ -7,6 +7,7 @@ service stores, the confirmation mail goes through the mailer.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask_babel import gettext
@@ -20,6 +21,7 @@ from app.billing.gateways import (
     details_message,
     failure_message,
 )
+from app.metrics import record_funnel
 from app.orderpage.form import HONEYPOT, PAGE_INPUTS
 from app.orderpage.payment import (
     NEVER_ECHOED,
@@ -99,7 +101,28 @@ def _render_order(
 @blueprint.get("/<merchant>/order")
 def order_page(merchant: str) -> Response:
     page = open_merchant(merchant)
-    return _render_order(page, _prefilled_form(page))
+    response = _render_order(page, _prefilled_form(page))
+    _count(page, "view")
+    return response
+
+
+def _count(page: MerchantPage, event: str) -> None:
+    """Count a view or submit for the merchant's funnel; a failure costs the count only."""
+    channel = "embed" if page.embed else "link"
+    try:
+        record_funnel(portico().store, page.slug, event, page.language, channel, portico().clock())
+    except Exception:
+        log.exception("the %s of %s's order page was not counted", event, page.slug)
+
+
+def render_preview(page: MerchantPage, sample: Mapping[str, str], notice: str) -> Response:
+    """The order page as customers see it, filled with ``sample``, that cannot be sent:
+    it carries no form token, so even a forced POST is refused and stores nothing."""
+    form = _new_form(page, MultiDict(sample))
+    offered = [plan.id for plan in page.config.offered_plans]
+    default = page.config.order_page.default_plan
+    form.plan.data = default if default in offered else offered[0]
+    return _render_order(page, form, notice=notice)
 
 
 @blueprint.post("/<merchant>/order")
@@ -125,6 +148,7 @@ def submit_order(merchant: str) -> Response:
         or container.form_tokens.age(token) < container.settings.min_fill_seconds
     ):
         abort(400, gettext("The form could not be sent. Please reload the page and try again."))
+    _count(page, "submit")  # a person's attempt: bots and stale forms were refused above
     if not form.validate():
         return _render_order(page, form, status=422)
     try:

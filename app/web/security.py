@@ -22,9 +22,16 @@ def allow_form_action(*origins: str) -> None:
     g.form_actions = (*g.get("form_actions", ()), *origins)
 
 
+def forbid_form_posts() -> None:
+    """No form on this page may be sent anywhere (the merchant's previews)."""
+    g.no_form_posts = True
+
+
 def _policy() -> str:
     ancestors = " ".join(g.get("frame_ancestors", ())) or "'none'"
     actions = " ".join(("'self'", *g.get("form_actions", ())))
+    if g.get("no_form_posts"):
+        actions = "'none'"
     return "; ".join(
         (
             "default-src 'none'",
