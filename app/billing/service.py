@@ -88,6 +88,10 @@ class ActionResult:
 # and the result, so that what the caller records (the portal's audit entry, a mail)
 # commits or fails together with the change.
 ApplyHook = Callable[[WriteTransaction, dict[str, Any], ActionResult], None]
+# Called inside a payment-method or payment change's write transaction with what the
+# change was about as it was and as it is (as pages may show it: never a token, card
+# number or IBAN), so the caller's audit entry commits or fails with the change.
+ChangeHook = Callable[[WriteTransaction, dict[str, Any] | None, dict[str, Any] | None], None]
 
 
 class BillingService:
@@ -330,6 +334,7 @@ class BillingService:
         details: PaymentDetails | None,
         *,
         make_default: bool = True,
+        then: ChangeHook | None = None,
     ) -> dict[str, Any]:
         """Tokenize, verify and keep a method (``kind`` must be offered by the merchant).
 
@@ -352,30 +357,52 @@ class BillingService:
             )
             if make_default:
                 self._recollect(tx, customer_id)
-            return methods.public_view(method)
+            view = methods.public_view(method)
+            if then is not None:
+                then(tx, None, view | {"default": make_default})
+            return view
 
-    def set_default_payment_method(self, merchant: str, customer_id: str, method_id: str) -> None:
+    def set_default_payment_method(
+        self, merchant: str, customer_id: str, method_id: str, *, then: ChangeHook | None = None
+    ) -> None:
         with self.store.write(merchant) as tx:
-            self._customer(tx, customer_id)
+            was = methods.default_method(tx, self._customer(tx, customer_id))
             method = self._method(tx, customer_id, method_id)
             methods.set_default(tx, customer_id, method)
             self._recollect(tx, customer_id)
+            if then is not None:
+                then(
+                    tx,
+                    {"default": methods.public_view(was)},
+                    {"default": methods.public_view(method)},
+                )
 
-    def remove_payment_method(self, merchant: str, customer_id: str, method_id: str) -> None:
+    def remove_payment_method(
+        self, merchant: str, customer_id: str, method_id: str, *, then: ChangeHook | None = None
+    ) -> None:
         """Forget a method; without a default, invoices wait to be paid by hand."""
         with self.store.write(merchant) as tx:
             customer = self._customer(tx, customer_id)
-            self._method(tx, customer_id, method_id)
-            tx.collection("payment_methods").update(method_id, {"removed_at": iso(self.clock())})
-            if customer.get("default_payment_method_id") == method_id:
+            method = self._method(tx, customer_id, method_id)
+            removed_at = iso(self.clock())
+            tx.collection("payment_methods").update(method_id, {"removed_at": removed_at})
+            default = customer.get("default_payment_method_id") == method_id
+            if default:
                 tx.collection("customers").update(customer_id, {"default_payment_method_id": None})
+            if then is not None:
+                view = methods.public_view(method) | {"default": default}
+                then(tx, view, view | {"removed_at": removed_at})
 
-    def set_auto_pay(self, merchant: str, customer_id: str, enabled: bool) -> None:
+    def set_auto_pay(
+        self, merchant: str, customer_id: str, enabled: bool, *, then: ChangeHook | None = None
+    ) -> None:
         with self.store.write(merchant) as tx:
-            self._customer(tx, customer_id)
+            customer = self._customer(tx, customer_id)
             tx.collection("customers").update(customer_id, {"auto_pay": enabled})
             if enabled:
                 self._recollect(tx, customer_id)
+            if then is not None:
+                then(tx, {"auto_pay": customer.get("auto_pay", True)}, {"auto_pay": enabled})
 
     def pay_invoice(
         self,
@@ -384,10 +411,12 @@ class BillingService:
         customer_id: str,
         number: str,
         method_id: str | None = None,
+        *,
+        then: ChangeHook | None = None,
     ) -> dict[str, Any]:
         """Pay an outstanding invoice now with a stored card or mandate (default: the
         default method). Raises :class:`PaymentDeclined` when it fails; the failed
-        attempt is recorded."""
+        attempt is recorded (and passed to ``then``)."""
         with self.store.write(merchant) as tx:
             customer = self._customer(tx, customer_id)
             invoice = self._invoice(tx, customer_id, number)
@@ -401,6 +430,19 @@ class BillingService:
             if method is None or method["kind"] not in methods.AUTOMATIC_KINDS:
                 raise PaymentDeclined("no_payment_method")
             payment = payments.pay_now(tx, self.gateways(config), invoice, method, self.clock())
+            if then is not None:
+                paid = tx.collection("invoices").get(invoice["id"]) or invoice
+                then(
+                    tx,
+                    _invoice_state(invoice),
+                    _invoice_state(paid)
+                    | {
+                        "payment_id": payment["id"],
+                        "payment_status": payment["status"],
+                        "failure_code": payment.get("failure_code"),
+                        "method": methods.public_view(method),
+                    },
+                )
         if payment["status"] != "succeeded":
             raise PaymentDeclined(payment["failure_code"], payment["failure_message"] or "")
         return payment
@@ -558,3 +600,13 @@ class BillingService:
         if method is None or method["customer_id"] != customer_id or method["removed_at"]:
             raise NotFoundError(method_id)
         return method
+
+
+def _invoice_state(invoice: Mapping[str, Any]) -> dict[str, Any]:
+    """What an audit entry records of an invoice a payment changes."""
+    return {
+        "number": invoice["number"],
+        "status": invoice["status"],
+        "amount_paid": invoice["amount_paid"],
+        "outstanding": ledger.outstanding(invoice),
+    }
