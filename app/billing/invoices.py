@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from babel.numbers import format_percent
 
-from app.billing import ledger, methods
+from app.billing import events, ledger, methods
 from app.billing.parties import Party, buyer_of, seller_of
 from app.billing.tax import TaxDecision, Totals, decide, totals
 from app.config.models import MerchantConfig
@@ -237,6 +237,9 @@ def issue(tx: WriteTransaction, config: MerchantConfig, invoice: InvoiceDraft) -
         at=invoice.issued_at,
         invoice_id=document["id"],
     )
+    events.invoice_event(tx, "invoice.issued", document, invoice.issued_at)
+    if settled:
+        events.invoice_event(tx, "invoice.paid", document, invoice.issued_at)
     return document
 
 

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from app.billing import ledger
+from app.billing import events, ledger
 from app.documents import iso
 from app.store import WriteTransaction
 
@@ -57,7 +57,8 @@ def transition(subscription: Mapping[str, Any], to: Status, at: datetime) -> dic
 
 def settle(tx: WriteTransaction, customer_id: str, at: datetime) -> None:
     """After money moved: use available credit, and revive subscriptions with nothing owed."""
-    ledger.allocate_credit(tx, customer_id, at)
+    for invoice in ledger.allocate_credit(tx, customer_id, at):
+        events.invoice_event(tx, "invoice.paid", invoice, at)
     subscriptions = tx.collection("subscriptions")
     for subscription in subscriptions.find(customer_id=customer_id, status="past_due"):
         owed = [
@@ -66,4 +67,7 @@ def settle(tx: WriteTransaction, customer_id: str, at: datetime) -> None:
             if invoice["subscription_id"] == subscription["id"]
         ]
         if not owed:
-            subscriptions.update(subscription["id"], transition(subscription, "active", at))
+            revived = subscriptions.update(
+                subscription["id"], transition(subscription, "active", at)
+            )
+            events.subscription_changed(tx, subscription, revived, at)

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any, Literal
 
-from app.billing import invoices, ledger, lifecycle, methods
+from app.billing import events, invoices, ledger, lifecycle, methods
 from app.billing.gateways import ChargeResult, Gateways
 from app.billing.notifications import record_mail
 from app.billing.rounding import scale
@@ -85,7 +85,10 @@ def _book(
     changes: dict[str, Any] = {"amount_paid": invoice["amount_paid"] + applied}
     if applied == ledger.outstanding(invoice):
         changes |= {"status": "paid", "paid_at": iso(at), "next_attempt_at": None}
-    return tx.collection("invoices").update(invoice["id"], changes)
+    updated = tx.collection("invoices").update(invoice["id"], changes)
+    if updated["status"] == "paid":
+        events.invoice_event(tx, "invoice.paid", updated, at, payment_id=payment["id"])
+    return updated
 
 
 def charge(
@@ -118,6 +121,16 @@ def charge(
     )
     if result.succeeded:
         _book(tx, invoice, payment, at)
+    else:
+        events.invoice_event(
+            tx,
+            "invoice.payment_failed",
+            invoice,
+            at,
+            payment_id=payment["id"],
+            attempt=attempt,
+            failure_code=payment["failure_code"],
+        )
     return payment
 
 
@@ -224,9 +237,10 @@ def _past_due(tx: WriteTransaction, invoice: Mapping[str, Any], at: datetime) ->
     subscription_id = invoice["subscription_id"]
     subscription = tx.collection("subscriptions").get(subscription_id) if subscription_id else None
     if subscription and subscription["status"] in ("active", "trialing"):
-        tx.collection("subscriptions").update(
+        updated = tx.collection("subscriptions").update(
             subscription["id"], lifecycle.transition(subscription, "past_due", at)
         )
+        events.subscription_changed(tx, subscription, updated, at)
 
 
 def _payment_data(invoice: Mapping[str, Any], payment: Mapping[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from app.billing import coupons, invoices, payments, subscriptions
+from app.billing import coupons, events, invoices, payments, subscriptions
 from app.billing.gateways import ChargeResult
 from app.billing.invoices import InvoiceDraft
 from app.config.models import Coupon, MerchantConfig, Plan
@@ -116,6 +116,7 @@ def start(
         if first.invoice is not None:
             invoice = invoices.issue(tx, config, first.invoice)
     subscription = tx.collection("subscriptions").insert(subscription)
+    events.subscription_event(tx, "subscription.created", subscription, at)
     if paid is not None and paid.result.succeeded and paid.amount > 0:
         if invoice is None or invoice["gross"] - invoice["credit_applied"] != paid.amount:
             raise RuntimeError("the amount charged at sign-up differs from the first invoice")

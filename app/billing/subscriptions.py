@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.billing import coupons, invoices, ledger, lifecycle, payments
+from app.billing import coupons, events, invoices, ledger, lifecycle, payments
 from app.billing.gateways import Gateways
 from app.billing.invoices import InvoiceDraft
 from app.billing.notifications import invoice_attachment, record_mail
@@ -491,6 +491,7 @@ def apply(
     Returns the updated subscription and the invoice issued (if any).
     """
     updated = tx.collection("subscriptions").update(subscription["id"], outcome.changes)
+    events.subscription_changed(tx, subscription, updated, at)
     customer = tx.collection("customers").get(subscription["customer_id"])
     assert customer is not None
     invoice = None

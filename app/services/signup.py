@@ -42,6 +42,7 @@ from app.billing.gateways import (
 from app.billing.notifications import invoice_attachment, mail_notification
 from app.config.models import MerchantConfig, Plan
 from app.documents import iso, new_id
+from app.events import emit
 from app.money import Money
 from app.store import Store, WriteTransaction
 
@@ -260,6 +261,7 @@ class SignupService:
                     "created_at": iso(now),
                 }
             )
+            emit(tx, now, "signup.completed", _event_data(signup), customer_id=customer["id"])
         return _result(signup, created=True)
 
     def summary(self, merchant: str, signup_id: str) -> SignupSummary | None:
@@ -313,6 +315,12 @@ def _invoice_data(invoice: Mapping[str, Any] | None) -> dict[str, Any]:
         "invoice_status": invoice["status"],
         "due_at": invoice["due_at"],
     }
+
+
+def _event_data(signup: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``signup.completed`` webhook's data: ids and numbers, no personal data."""
+    keys = ("customer_id", "customer_number", "subscription_id", "plan_id", "invoice_id", "channel")
+    return {"signup_id": signup["id"]} | {key: signup[key] for key in keys}
 
 
 def _result(signup: Mapping[str, Any], created: bool) -> SignupResult:

@@ -13,7 +13,7 @@ YEAR_LATER = datetime(2027, 1, 20, tzinfo=UTC)
 
 
 def templates(shop: Shop) -> list[str]:
-    return [mail["template"] for mail in shop.docs("outbox")]
+    return [mail["template"] for mail in shop.docs("outbox", kind="mail")]
 
 
 def test_a_year_of_monthly_renewals(shop: Shop) -> None:
@@ -33,7 +33,7 @@ def test_a_year_of_monthly_renewals(shop: Shop) -> None:
     assert [i["net"] for i in invoices[:4]] == [500, 500, 1000, 1000]
     assert all(i["status"] == "paid" and i["gross"] == i["net"] + i["tax"] for i in invoices)
     assert shop.billing.account("shop", shop.config, result.customer_id).balance == 0
-    mails = [m for m in shop.docs("outbox") if m["template"] == "invoice_issued"]
+    mails = [m for m in shop.docs("outbox", kind="mail") if m["template"] == "invoice_issued"]
     assert len(mails) == 12
     assert [m["attachments"][0]["invoice_id"] for m in mails] == [i["id"] for i in invoices[1:]]
     assert mails[0]["data"]["number"] == "GS-2026-000002" and mails[0]["language"] == "de"

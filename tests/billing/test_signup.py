@@ -38,7 +38,7 @@ def test_card_sign_up_issues_the_first_invoice_and_pays_it(shop: Shop) -> None:
     assert subscription["status"] == "active"
     assert subscription["current_period_end"] == "2026-02-15T09:30:00+00:00"
     assert subscription["coupon"]["cycles_left"] == 1
-    [mail] = shop.docs("outbox")
+    [mail] = shop.docs("outbox", kind="mail")
     assert mail["template"] == "signup_confirmation"
     assert mail["attachments"] == [
         {"kind": "invoice_pdf", "invoice_id": invoice["id"], "number": invoice["number"]}

@@ -201,7 +201,7 @@ def test_cancel_at_period_end_and_undo(shop: Shop) -> None:
         "2026-02-15T09:30:00+00:00",
     )
     assert len(shop.docs("invoices")) == 1
-    assert [m["template"] for m in shop.docs("outbox")][-1] == "subscription_canceled"
+    assert [m["template"] for m in shop.docs("outbox", kind="mail")][-1] == "subscription_canceled"
 
 
 def test_immediate_cancellation_credits_the_unused_time(store, clock) -> None:

@@ -106,7 +106,7 @@ def test_success_page_and_mail_show_payloads_as_text(
     customer = stored(xss_app, slug, "customers")[-1]
     assert customer["email"] == EMAIL
     assert all(customer["fields"][name] == payload.strip() for name in ("full_name", "notes"))
-    entry = stored(xss_app, slug, "outbox")[-1]
+    entry = stored(xss_app, slug, "outbox", kind="mail")[-1]
     loaded = xss_app.extensions["portico"].merchants.get(slug)
     with xss_app.test_request_context():
         mail = render_mail(loaded, entry, "http://portico.test")

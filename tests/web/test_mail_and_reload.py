@@ -63,7 +63,7 @@ def test_confirmation_mail_goes_out_over_smtp_in_the_customers_language(
     assert mail.get_body(("plain",)).get_content()
     assert mail.get_body(("html",)).get_content().lstrip().startswith("<!doctype html>")
     assert not (instance_dir / "outbox").exists()  # with SMTP set, nothing is written as .eml
-    outbox = stored(app, "stromma", "outbox")
+    outbox = stored(app, "stromma", "outbox", kind="mail")
     assert [entry["sent_at"] is not None for entry in outbox] == [True]
 
 
@@ -82,7 +82,7 @@ def test_unreachable_smtp_keeps_the_signup_and_the_mail_pending(instance_dir: Pa
     response = client.post("/stromma/order", data={**VALID["stromma"], "form_token": token})
     assert response.status_code == 303
     assert len(stored(app, "stromma", "customers")) == 1
-    [entry] = stored(app, "stromma", "outbox")
+    [entry] = stored(app, "stromma", "outbox", kind="mail")
     assert entry["sent_at"] is None and entry["attempts"] == 1
 
 
@@ -123,12 +123,14 @@ def test_a_signup_sends_only_its_own_mail(app, client) -> None:
         == 303
     )
     with app.extensions["portico"].store.write("stromma") as tx:  # a mail someone else queued
-        [first] = tx.collection("outbox").all()
+        [first] = tx.collection("outbox").find(kind="mail")
         tx.collection("outbox").insert(
             {**first, "id": "out_other", "customer_id": "cus_other", "sent_at": None}
         )
     token = open_form(client, "stromma")
     data = {**VALID["stromma"], "email": "second@example.se", "form_token": token}
     assert client.post("/stromma/order", data=data).status_code == 303
-    pending = [e["id"] for e in stored(app, "stromma", "outbox") if e["sent_at"] is None]
+    pending = [
+        e["id"] for e in stored(app, "stromma", "outbox", kind="mail") if e["sent_at"] is None
+    ]
     assert pending == ["out_other"]

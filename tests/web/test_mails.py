@@ -158,7 +158,7 @@ def test_every_billing_mail_goes_out_once_in_the_customers_language(
     shop_app: Flask, instance_dir: Path, language: str
 ) -> None:
     live_through_billing(shop_app, language)
-    entries = stored(shop_app, SLUG, "outbox")
+    entries = stored(shop_app, SLUG, "outbox", kind="mail")
     assert {entry["template"] for entry in entries} == set(TEMPLATES)
     assert all(entry["sent_at"] and entry["attempts"] == 1 for entry in entries)
     sent = delivered(instance_dir)
@@ -242,7 +242,7 @@ def pending_mails(app: Flask, count: int) -> list[dict]:
     """``count`` confirmations of one real sign-up, written as if not sent yet."""
     sign_up(app, "de", plan="basic", payment_method="invoice", email="bo@example.com")
     customer = stored(app, SLUG, "customers")[-1]
-    [confirmation] = stored(app, SLUG, "outbox")
+    [confirmation] = stored(app, SLUG, "outbox", kind="mail")
     with app.extensions["portico"].store.write(SLUG) as tx:
         return [
             tx.collection("outbox").insert(
@@ -303,7 +303,7 @@ def test_a_broken_entry_does_not_stop_the_next_one(
 ) -> None:
     sign_up(shop_app, "de", plan="basic", payment_method="invoice", email="bo@example.com")
     customer = stored(shop_app, SLUG, "customers")[-1]
-    [confirmation] = stored(shop_app, SLUG, "outbox")
+    [confirmation] = stored(shop_app, SLUG, "outbox", kind="mail")
     now = utc_now()
     with shop_app.extensions["portico"].store.write(SLUG) as tx:
         outbox = tx.collection("outbox")
@@ -341,7 +341,7 @@ def test_a_broken_entry_does_not_stop_the_next_one(
     with caplog.at_level(logging.ERROR, logger="app.web.mails"), shop_app.app_context():
         [delivery] = deliver_all(SLUG)
     assert (delivery.sent, delivery.failed, delivery.given_up) == (2, 3, 0)
-    by_id = {entry["id"]: entry for entry in stored(shop_app, SLUG, "outbox")}
+    by_id = {entry["id"]: entry for entry in stored(shop_app, SLUG, "outbox", kind="mail")}
     assert by_id[paid["id"]]["sent_at"] and by_id[deleted_plan["id"]]["sent_at"]
     for broken, error in (
         (unknown, "TemplateNotFound"),
@@ -370,7 +370,7 @@ def test_after_the_last_attempt_a_mail_stays_in_the_outbox_untried(shop_app: Fla
     with shop_app.app_context():
         assert deliver_all(SLUG)[0].given_up == 1
         assert deliver_all(SLUG)[0].summary() == "shop: 0 mail(s) sent, 0 failed"
-    [entry] = [e for e in stored(shop_app, SLUG, "outbox") if e["id"] == broken["id"]]
+    [entry] = [e for e in stored(shop_app, SLUG, "outbox", kind="mail") if e["id"] == broken["id"]]
     assert (entry["sent_at"], entry["attempts"]) == (None, MAX_ATTEMPTS)
 
 
@@ -406,7 +406,7 @@ def test_portico_bill_delivers_the_mails_it_wrote(shop_app: Flask, instance_dir:
     result = CliRunner().invoke(main, ["bill", "--until", day.isoformat()], env=cli_env(shop_app))
     assert result.exit_code == 0, result.output
     assert "shop: 3 mail(s) sent, 0 failed" in result.output  # trial end, invoice, decline
-    entries = stored(shop_app, SLUG, "outbox")
+    entries = stored(shop_app, SLUG, "outbox", kind="mail")
     assert [e["template"] for e in entries] == [
         "signup_confirmation",
         "trial_ending",

@@ -7,6 +7,7 @@ import shutil
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -99,9 +100,9 @@ def open_form(client: FlaskClient, merchant: str, query: str = "") -> str:
     return form_token(response.get_data(as_text=True))
 
 
-def stored(app: Flask, merchant: str, collection: str) -> list[dict]:
+def stored(app: Flask, merchant: str, collection: str, **equals: Any) -> list[dict]:
     with app.extensions["portico"].store.read(merchant) as tx:
-        return list(tx.collection(collection).all())
+        return tx.collection(collection).find(**equals)
 
 
 def outbox(instance_dir: Path) -> list[Message]:
