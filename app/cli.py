@@ -21,6 +21,7 @@ from app.portal_cli import access, portal_link
 from app.preview_cli import preview
 from app.settings import THEMES_DIR, load_settings
 from app.store import Store, StoreError, open_store
+from app.webhooks_cli import webhooks
 
 
 @click.group()
@@ -83,8 +84,11 @@ def schema() -> None:
 def serve(host: str, port: int) -> None:
     """Development server for the merchants in PORTICO_CONFIG_DIR; YAML reloads on change."""
     from app.factory import create_app
+    from app.web.worker import DeliveryWorker
 
-    create_app().run(host=host, port=port, debug=False, use_reloader=False)
+    app = create_app()
+    with DeliveryWorker(app):  # sends mails and webhooks in the background
+        app.run(host=host, port=port, debug=False, use_reloader=False)
 
 
 def end_of_day(day: date, timezone: str) -> datetime:
@@ -235,6 +239,7 @@ def restore(merchant: str, source: Path) -> None:
 
 main.add_command(portal_link)
 main.add_command(access)
+main.add_command(webhooks)
 main.add_command(export)
 main.add_command(metrics_command)
 main.add_command(preview)

@@ -43,6 +43,7 @@ COLLECTIONS = frozenset(
         "access_rules",  # portal access grants by domain or email
         "audit",  # who changed what, before and after
         "outbox",  # events waiting for webhook delivery
+        "webhook_deliveries",  # one per event and subscribed endpoint: attempts, status, error
         "feedback",
         "metrics",  # page views and funnel counters
     }

@@ -33,6 +33,7 @@ from app.billing.gateways import failure_message
 from app.billing.service import BillingService
 from app.config.loader import LoadedMerchant
 from app.config.models import MerchantConfig
+from app.dispatch import claim, failure, selected_merchants
 from app.documents import parse_iso
 from app.mail import Mailer, MailError
 from app.money import Money
@@ -224,27 +225,18 @@ def _claim(
 ) -> list[dict[str, Any]]:
     """Up to :data:`CLAIM_BATCH` pending mails, leased to this caller so that parallel
     workers never send one twice; ``skip`` are ids this caller tried already."""
-    moment = now.isoformat(timespec="seconds")
-    lease_end = (now + CLAIM_LEASE).isoformat(timespec="seconds")
-    with store.write(merchant) as tx:
-        outbox = tx.collection("outbox")
-        claimed: list[dict[str, Any]] = []
-        for entry in outbox.find(kind="mail", sent_at=None, **(only or {})):
-            if len(claimed) >= CLAIM_BATCH:
-                break
-            if (
-                entry["id"] in skip
-                or entry["attempts"] >= MAX_ATTEMPTS
-                or (entry.get("claimed_until") or "") > moment
-            ):
-                continue
-            claimed.append(outbox.update(entry["id"], {"claimed_until": lease_end}))
-        return claimed
-
-
-def _failure(error: Exception) -> str:
-    """What is kept on the entry about its last failure: the kind of error, never the mail."""
-    return f"{type(error).__name__}: {error}"[:300]
+    return claim(
+        store,
+        merchant,
+        "outbox",
+        now,
+        lease=CLAIM_LEASE,
+        limit=CLAIM_BATCH,
+        due=lambda entry: entry["id"] not in skip and entry["attempts"] < MAX_ATTEMPTS,
+        kind="mail",
+        sent_at=None,
+        **(only or {}),
+    )
 
 
 def deliver_pending(
@@ -295,7 +287,7 @@ def _deliver_one(
             attempts,
             MAX_ATTEMPTS,
         )
-        changes["last_error"] = _failure(error)
+        changes["last_error"] = failure(error)
     else:
         try:
             mailer.send(message)
@@ -308,7 +300,7 @@ def _deliver_one(
                 attempts,
                 MAX_ATTEMPTS,
             )
-            changes["last_error"] = _failure(error)
+            changes["last_error"] = failure(error)
         except Exception as error:  # e.g. a full disk under the file outbox
             log.exception(
                 "mail %s of %s not sent; it stays in the outbox (attempt %d of %d)",
@@ -317,7 +309,7 @@ def _deliver_one(
                 attempts,
                 MAX_ATTEMPTS,
             )
-            changes["last_error"] = _failure(error)
+            changes["last_error"] = failure(error)
         else:
             changes["sent_at"] = now().isoformat(timespec="seconds")
             changes["last_error"] = None
@@ -341,15 +333,6 @@ def deliver_all(merchant: str | None = None) -> list[Delivery]:
     """Send the pending mails of one merchant (by slug) or of all, with the current app's
     store, mailer and billing; a merchant whose file has errors is reported, not sent."""
     container = portico()
-    if merchant is None:
-        merchants = container.merchants.all()
-    else:
-        loaded = container.merchants.get(merchant)
-        if loaded is None:
-            raise LookupError(
-                f"no merchant '{merchant}': {container.merchants.path(merchant)} does not exist"
-            )
-        merchants = [loaded]
     return [
         deliver_pending(
             container.store,
@@ -359,5 +342,5 @@ def deliver_all(merchant: str | None = None) -> list[Delivery]:
             container.clock,
             container.billing,
         )
-        for loaded in merchants
+        for loaded in selected_merchants(container.merchants, merchant)
     ]
