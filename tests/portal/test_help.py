@@ -1,0 +1,103 @@
+"""The portal's help page: the merchant's FAQ, its keyword search and the support contact."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app.portal.faq import FaqEntry, fold, search, text_of, words
+from tests.portal.account_helpers import signed_in
+from tests.portal.helpers import Mailbox
+
+CANCEL = {"en": "How do I cancel?", "de": "Wie kündige ich?"}
+CHARGED = {"en": "When am I charged?", "de": "Wann wird abgebucht?"}
+
+
+def questions(html: str) -> list[str]:
+    return re.findall(r'<summary class="faq__question">(.*?)</summary>', html)
+
+
+@pytest.mark.parametrize(
+    ("language", "query", "found"),
+    [
+        ("en", "", [CANCEL, CHARGED]),
+        ("en", "cancel", [CANCEL]),
+        ("en", "CHARGED", [CHARGED]),
+        ("en", "billing period", [CANCEL, CHARGED]),
+        ("en", "contract", [CANCEL]),  # a word inside the answer's <strong>
+        ("en", "charged contract", []),  # every word must match
+        ("en", "refund", []),
+        ("de", "", [CANCEL, CHARGED]),
+        ("de", "kündige", [CANCEL]),
+        ("de", "KUNDIGE", [CANCEL]),  # accents and case do not matter
+        ("de", "abrechnungszeit", [CANCEL, CHARGED]),  # words are found by their start
+        ("de", "Vertrag jederzeit", [CANCEL]),
+        ("de", "cancel", []),  # the German page searches the German texts
+        ("de", "abgebucht vertrag", []),
+    ],
+)
+def test_faq_search(
+    client: FlaskClient, language: str, query: str, found: list[dict[str, str]]
+) -> None:
+    response = client.get(f"/acme/portal/help?lang={language}&q={query}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert questions(html) == [entry[language] for entry in found]
+    if query and not found and language == "en":
+        assert f"No answers found for “{query}”." in html
+    if query and found and language == "en":
+        assert f"found for “{query}”." in html
+        assert '<details class="faq__entry" open>' in html
+
+
+def test_help_is_public_and_shows_the_support_contact(client: FlaskClient) -> None:
+    html = client.get("/acme/portal/help?lang=en").get_data(as_text=True)
+    assert '<h1 class="page-title">Help</h1>' in html
+    assert '<a href="mailto:support@acme.example">support@acme.example</a>' in html
+    assert '<a href="tel:+49301234567">+49 30 1234567</a>' in html
+    assert "<strong>Contract</strong>" in html  # the merchant's sanitized answer
+    assert 'role="search"' in html and 'name="q"' in html and 'name="lang" value="en"' in html
+    assert "Sign out" not in html  # no signed-in bar for a visitor
+    assert "Sign in to your customer portal" in html
+    stromma = client.get("/stromma/portal/help?lang=en").get_data(as_text=True)
+    assert '<a href="https://stromma.example/hjalp">' in stromma
+    assert "Does the trial cost anything?" in stromma
+
+
+def test_help_signed_in_shows_in_the_portal(app: Flask, mailbox: Mailbox) -> None:
+    jana = signed_in(app, mailbox, "acme", "jana@example.com")
+    html = jana.get("/acme/portal/help?lang=en&q=cancel").get_data(as_text=True)
+    assert "Signed in as jana@example.com" in html
+    assert 'aria-current="page">Help<' in html
+    assert questions(html) == [CANCEL["en"]]
+
+
+def test_a_query_is_escaped_and_bounded(client: FlaskClient) -> None:
+    response = client.get("/acme/portal/help?lang=en&q=<script>alert(1)</script>")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<script>alert(1)" not in html and "&lt;script&gt;" in html
+    long = client.get("/acme/portal/help?lang=en&q=" + "a" * 5000)
+    assert long.status_code == 200
+    assert 'value="' + "a" * 200 + '"' in long.get_data(as_text=True)
+
+
+def test_an_unknown_merchant_has_no_help(client: FlaskClient) -> None:
+    assert client.get("/nosuch/portal/help").status_code == 404
+
+
+def test_folding_and_matching() -> None:
+    assert fold("Kündigung ÉTÉ Straße") == "kundigung ete strasse"
+    assert text_of("<p>In <strong>Vertrag</strong>.</p><p>Ende&amp;Aus</p>").split() == [
+        "In",
+        "Vertrag",
+        ".",
+        "Ende&Aus",
+    ]
+    entry = FaqEntry("Wie kündige ich?", "<p>Im Portal</p>", words("Wie kündige ich? Im Portal"))
+    assert search((entry,), "  ") == (entry,)
+    assert search((entry,), "kundige portal") == (entry,)
+    assert search((entry,), "ndige") == ()  # a word's start, not any part of it
