@@ -9,6 +9,7 @@ from app.store.base import (
     Collection,
     Document,
     DuplicateId,
+    LockTimeout,
     NotFound,
     ReadCollection,
     ReadTransaction,
@@ -18,7 +19,7 @@ from app.store.base import (
     WriteTransaction,
 )
 from app.store.files import CorruptData
-from app.store.tinydb_store import LockTimeout, TinyDBStore
+from app.store.tinydb_store import TinyDBStore
 
 __all__ = [
     "COLLECTIONS",
@@ -41,11 +42,14 @@ __all__ = [
 
 def open_store(url: str, data_dir: Path) -> Store:
     """The store named by ``PORTICO_STORE``: ``tinydb`` (the default, also when empty)
-    keeps one file per merchant in ``data_dir``."""
+    keeps one file per merchant in ``data_dir``; a ``postgresql://`` URL (libpq's
+    connection URI) selects :class:`~app.store.postgres.PostgresStore`."""
     if url in ("", "tinydb"):
         return TinyDBStore(data_dir)
-    if url.startswith("postgresql://"):
-        raise StoreError("the PostgreSQL store is not available yet")
+    if url.startswith(("postgresql://", "postgres://")):
+        from app.store.postgres import PostgresStore  # psycopg loads only when it is used
+
+        return PostgresStore(url)
     # Only the scheme: the rest of a URL may hold a password.
     scheme = url.partition(":")[0]
     raise StoreError(f"unknown store {scheme!r}: expected 'tinydb' or a postgresql:// URL")

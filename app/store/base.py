@@ -66,6 +66,10 @@ class NotFound(StoreError):
     pass
 
 
+class LockTimeout(StoreError):
+    """Another transaction held a merchant's write lock for too long."""
+
+
 class ReadCollection(Protocol):
     def get(self, id: str) -> Document | None:
         """The document with this id, or ``None``."""

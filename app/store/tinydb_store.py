@@ -18,8 +18,6 @@ through TinyDB's own extension points:
 
 from __future__ import annotations
 
-import math
-import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -39,6 +37,7 @@ from app.store.base import (
     Collection,
     Document,
     DuplicateId,
+    LockTimeout,
     NotFound,
     ReadCollection,
     ReadTransaction,
@@ -47,16 +46,19 @@ from app.store.base import (
     WriteTransaction,
 )
 from app.store.files import Tables
+from app.store.values import (
+    MERCHANT_SLUG,
+    check_sequence,
+    check_slug,
+    is_exactly,
+    json_copy,
+    json_document,
+)
 
-MERCHANT_SLUG = re.compile(r"[a-z0-9-]{2,40}")
 SEQUENCES = "_sequences"  # next_number's counters: {"id": sequence, "value": last number}
 
 # The lock files each thread holds: taking one again would wait for itself.
 _held_locks = threading.local()
-
-
-class LockTimeout(StoreError):
-    """Another transaction held a merchant's write lock for too long."""
 
 
 class TinyDBStore:
@@ -70,11 +72,7 @@ class TinyDBStore:
 
     def path(self, merchant: str) -> Path:
         """The data file of ``merchant``; :class:`ValueError` unless it is a valid slug."""
-        if not isinstance(merchant, str) or not MERCHANT_SLUG.fullmatch(merchant):
-            raise ValueError(
-                f"invalid merchant slug {merchant!r}: expected 2 to 40 characters a-z, 0-9 or '-'"
-            )
-        return self.data_dir / f"{merchant}.json"
+        return self.data_dir / f"{check_slug(merchant)}.json"
 
     @contextmanager
     def read(self, merchant: str) -> Iterator[ReadTransaction]:
@@ -177,8 +175,7 @@ class _WriteTransaction(_ReadTransaction):
         return _Collection(self._table(name))
 
     def next_number(self, sequence: str) -> int:
-        if not isinstance(sequence, str) or not sequence:
-            raise ValueError(f"a sequence name must be a non-empty string, not {sequence!r}")
+        check_sequence(sequence)
         counters = self._database.table(SEQUENCES)
         current = counters.get(doc_id=sequence)
         number = 1 if current is None else current["value"] + 1
@@ -194,42 +191,42 @@ class _ReadCollection:
 
     def get(self, id: str) -> Document | None:
         document = self._table.get(doc_id=id)
-        return None if document is None else _json_copy(document)
+        return None if document is None else json_copy(document)
 
     def find(self, **equals: Any) -> list[Document]:
-        return [_json_copy(document) for document in self._table.search(_matching(equals))]
+        return [json_copy(document) for document in self._table.search(_matching(equals))]
 
     def first(self, **equals: Any) -> Document | None:
         document = self._table.get(_matching(equals))
-        return None if document is None else _json_copy(document)
+        return None if document is None else json_copy(document)
 
     def count(self, **equals: Any) -> int:
         return self._table.count(_matching(equals))
 
     def all(self) -> Iterator[Document]:
-        return (_json_copy(document) for document in self._table)
+        return (json_copy(document) for document in self._table)
 
 
 class _Collection(_ReadCollection):
     """A table inside a write transaction."""
 
     def insert(self, document: Mapping[str, Any]) -> Document:
-        stored = _json_document(document)
+        stored = json_document(document)
         id = stored.get("id")
         if not isinstance(id, str) or not id:
             raise ValueError(f'a document needs a non-empty string "id", not {id!r}')
         if self._table.contains(doc_id=id):
             raise DuplicateId(f"{self._table.name} already has a document with id {id!r}")
         self._table.insert(TinyDocument(stored, doc_id=id))
-        return _json_copy(stored)
+        return json_copy(stored)
 
     def update(self, id: str, changes: Mapping[str, Any]) -> Document:
-        fields = _json_document(changes)
+        fields = json_document(changes)
         if fields.get("id", id) != id:
             raise ValueError(f"the id of {self._table.name} {id!r} cannot change")
         if not self._table.update(fields, doc_ids=[id]):
             raise NotFound(f"{self._table.name} has no document with id {id!r}")
-        return _json_copy(self._table.get(doc_id=id))
+        return json_copy(self._table.get(doc_id=id))
 
     def delete(self, id: str) -> None:
         if not self._table.remove(doc_ids=[id]):
@@ -281,39 +278,5 @@ def _working_copy(data: Tables) -> Tables:
 def _matching(equals: Mapping[str, Any]) -> QueryInstance:
     condition = Query().noop()
     for field, wanted in equals.items():
-        condition &= Query()[field].test(_is_exactly, wanted, type(wanted))
+        condition &= Query()[field].test(is_exactly, wanted, type(wanted))
     return condition
-
-
-def _is_exactly(value: Any, wanted: Any, kind: type) -> bool:
-    """Equality without Python's ``True == 1 == 1.0``; the type is a query argument so
-    TinyDB's query cache keeps ``find(paid=True)`` and ``find(paid=1)`` apart."""
-    return type(value) is kind and value == wanted
-
-
-def _json_document(document: Any) -> Document:
-    if not isinstance(document, Mapping):
-        raise TypeError(f"a document must be a mapping, not {type(document).__name__}")
-    return _json_copy(document)
-
-
-def _json_copy(value: Any) -> Any:
-    """A deep copy of a JSON value; refuses anything JSON cannot hold as it is.
-
-    Exact types only: a ``datetime`` or a ``str`` subclass would be kept as
-    such in this process's cache but read back as plain text elsewhere.
-    """
-    if isinstance(value, Mapping):
-        copied = {}
-        for key, item in value.items():
-            if type(key) is not str:
-                raise TypeError(f"document keys must be strings, not {key!r}")
-            copied[key] = _json_copy(item)
-        return copied
-    if isinstance(value, list | tuple):
-        return [_json_copy(item) for item in value]
-    if type(value) is float and not math.isfinite(value):
-        raise ValueError(f"{value} cannot be stored in JSON")
-    if value is None or type(value) in (str, int, float, bool):
-        return value
-    raise TypeError(f"{type(value).__name__} is not a JSON value: {value!r}")

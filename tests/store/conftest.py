@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 import pytest
 
-from app.store import TinyDBStore
+from app.store import Store, TinyDBStore
 
 
 @pytest.fixture
@@ -16,8 +16,15 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(data_dir: Path) -> TinyDBStore:
+def tinydb_store(data_dir: Path) -> TinyDBStore:
+    """The TinyDB store, for what only a store of files has: files, caches, file locks."""
     return TinyDBStore(data_dir)
+
+
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    """Each store in turn (PostgreSQL when ``PORTICO_TEST_POSTGRES`` is set)."""
+    return any_store
 
 
 class ParseCounter:

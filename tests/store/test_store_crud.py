@@ -11,20 +11,22 @@ from app.store import (
     DuplicateId,
     LockTimeout,
     NotFound,
+    Store,
     StoreError,
     TinyDBStore,
     UnknownCollection,
     open_store,
 )
+from app.store.postgres import PostgresStore
 
 
-def fill(store: TinyDBStore, *documents: dict) -> None:
+def fill(store: Store, *documents: dict) -> None:
     with store.write("acme") as tx:
         for document in documents:
             tx.collection("customers").insert(document)
 
 
-def test_insert_get_update_delete(store: TinyDBStore) -> None:
+def test_insert_get_update_delete(store: Store) -> None:
     with store.write("acme") as tx:
         customers = tx.collection("customers")
         inserted = customers.insert({"id": "c1", "email": "a@acme.example", "tags": ["x"]})
@@ -44,14 +46,14 @@ def test_insert_get_update_delete(store: TinyDBStore) -> None:
         assert tx.collection("customers").count() == 0
 
 
-def test_documents_are_stored_under_their_own_id(store: TinyDBStore, data_dir: Path) -> None:
-    fill(store, {"id": "c-7", "email": "a@acme.example"})
+def test_documents_are_stored_under_their_own_id(tinydb_store: TinyDBStore, data_dir: Path) -> None:
+    fill(tinydb_store, {"id": "c-7", "email": "a@acme.example"})
     assert (data_dir / "acme.json").read_text() == (
         '{"customers":{"c-7":{"id":"c-7","email":"a@acme.example"}}}'
     )
 
 
-def test_find_first_count_all_keep_insertion_order(store: TinyDBStore) -> None:
+def test_find_first_count_all_keep_insertion_order(store: Store) -> None:
     fill(
         store,
         {"id": "z", "plan": "pro", "n": 1},
@@ -74,7 +76,7 @@ def test_find_first_count_all_keep_insertion_order(store: TinyDBStore) -> None:
         assert customers.find(missing_field="x") == []
 
 
-def test_find_compares_exactly(store: TinyDBStore) -> None:
+def test_find_compares_exactly(store: Store) -> None:
     fill(
         store,
         {"id": "bool", "paid": True, "email": "a@acme.example"},
@@ -91,7 +93,7 @@ def test_find_compares_exactly(store: TinyDBStore) -> None:
         assert [d["id"] for d in customers.find(email="a@acme.example")] == ["bool"]
 
 
-def test_errors(store: TinyDBStore) -> None:
+def test_errors(store: Store) -> None:
     fill(store, {"id": "c1"})
     with store.write("acme") as tx:
         customers = tx.collection("customers")
@@ -122,14 +124,14 @@ def test_errors(store: TinyDBStore) -> None:
     ],
 )
 def test_insert_refuses_what_json_cannot_hold(
-    store: TinyDBStore, document: object, error: type[Exception], message: str
+    store: Store, document: object, error: type[Exception], message: str
 ) -> None:
     with pytest.raises(error, match=message), store.write("acme") as tx:
         tx.collection("customers").insert(document)  # type: ignore[arg-type]
-    assert not (store.path("acme")).exists()
+    assert store.merchants() == []
 
 
-def test_update_cannot_change_the_id(store: TinyDBStore) -> None:
+def test_update_cannot_change_the_id(store: Store) -> None:
     fill(store, {"id": "c1"})
     with store.write("acme") as tx:
         customers = tx.collection("customers")
@@ -138,7 +140,7 @@ def test_update_cannot_change_the_id(store: TinyDBStore) -> None:
             customers.update("c1", {"id": "c2"})
 
 
-def test_documents_are_copies(store: TinyDBStore) -> None:
+def test_documents_are_copies(store: Store) -> None:
     """Nothing a caller keeps can change stored (or cached) data behind the store's back."""
     given = {"id": "c1", "tags": ["a"], "address": {"city": "Berlin"}}
     with store.write("acme") as tx:
@@ -158,44 +160,71 @@ def test_documents_are_copies(store: TinyDBStore) -> None:
         }
 
 
-def test_tuples_are_stored_as_lists(store: TinyDBStore) -> None:
+def test_tuples_are_stored_as_lists(store: Store) -> None:
     fill(store, {"id": "c1", "pair": (1, "a")})
     with store.read("acme") as tx:
         assert tx.collection("customers").get("c1") == {"id": "c1", "pair": [1, "a"]}
 
 
 @pytest.mark.parametrize("merchant", ["../x", "A", "a", "", "acme/x", "acme\n", "ac me", "x" * 41])
-def test_invalid_merchant_slugs_are_refused(store: TinyDBStore, merchant: str) -> None:
-    with pytest.raises(ValueError, match="invalid merchant slug"):
-        store.path(merchant)
+def test_invalid_merchant_slugs_are_refused(store: Store, merchant: str) -> None:
     with pytest.raises(ValueError, match="invalid merchant slug"), store.read(merchant):
         pass
     with pytest.raises(ValueError, match="invalid merchant slug"), store.write(merchant):
         pass
 
 
-def test_valid_slugs(store: TinyDBStore, data_dir: Path) -> None:
-    assert store.path("ab") == data_dir / "ab.json"
-    assert store.path("acme-2") == data_dir / "acme-2.json"
-    assert store.path("x" * 40).name == "x" * 40 + ".json"
+def test_valid_slugs(tinydb_store: TinyDBStore, data_dir: Path) -> None:
+    assert tinydb_store.path("ab") == data_dir / "ab.json"
+    assert tinydb_store.path("acme-2") == data_dir / "acme-2.json"
+    assert tinydb_store.path("x" * 40).name == "x" * 40 + ".json"
+    with pytest.raises(ValueError, match="invalid merchant slug"):
+        tinydb_store.path("../x")
 
 
-def test_missing_file_reads_empty_and_first_write_creates_it(
-    store: TinyDBStore, data_dir: Path
-) -> None:
+def test_a_merchant_without_data_reads_empty(store: Store) -> None:
     with store.read("acme") as tx:
         assert tx.collection("customers").count() == 0
         assert list(tx.collection("customers").all()) == []
-    assert not data_dir.exists()
+    assert store.merchants() == []
     fill(store, {"id": "c1"})
-    assert store.path("acme").is_file()
+    assert store.merchants() == ["acme"]
 
 
-def test_rollback_leaves_file_and_cache_unchanged(store: TinyDBStore, parses) -> None:
+def test_missing_file_reads_empty_and_first_write_creates_it(
+    tinydb_store: TinyDBStore, data_dir: Path
+) -> None:
+    with tinydb_store.read("acme") as tx:
+        assert tx.collection("customers").count() == 0
+        assert list(tx.collection("customers").all()) == []
+    assert not data_dir.exists()
+    fill(tinydb_store, {"id": "c1"})
+    assert tinydb_store.path("acme").is_file()
+
+
+def test_a_failed_write_changes_nothing(store: Store) -> None:
     fill(store, {"id": "c1", "plan": "starter"}, {"id": "c2", "plan": "starter"})
-    path = store.path("acme")
-    before = path.read_bytes(), path.stat().st_ino, path.stat().st_mtime_ns
     with pytest.raises(RuntimeError, match="boom"), store.write("acme") as tx:
+        customers = tx.collection("customers")
+        customers.update("c1", {"plan": "pro"})
+        customers.delete("c2")
+        customers.insert({"id": "c3"})
+        tx.next_number("customer")
+        raise RuntimeError("boom")
+    with store.read("acme") as tx:
+        assert list(tx.collection("customers").all()) == [
+            {"id": "c1", "plan": "starter"},
+            {"id": "c2", "plan": "starter"},
+        ]
+    with store.write("acme") as tx:
+        assert tx.next_number("customer") == 1
+
+
+def test_rollback_leaves_file_and_cache_unchanged(tinydb_store: TinyDBStore, parses) -> None:
+    fill(tinydb_store, {"id": "c1", "plan": "starter"}, {"id": "c2", "plan": "starter"})
+    path = tinydb_store.path("acme")
+    before = path.read_bytes(), path.stat().st_ino, path.stat().st_mtime_ns
+    with pytest.raises(RuntimeError, match="boom"), tinydb_store.write("acme") as tx:
         customers = tx.collection("customers")
         customers.update("c1", {"plan": "pro"})  # TinyDB changes documents in place
         customers.delete("c2")
@@ -203,26 +232,26 @@ def test_rollback_leaves_file_and_cache_unchanged(store: TinyDBStore, parses) ->
         tx.next_number("customer")
         raise RuntimeError("boom")
     assert (path.read_bytes(), path.stat().st_ino, path.stat().st_mtime_ns) == before
-    with store.read("acme") as tx:
+    with tinydb_store.read("acme") as tx:
         assert list(tx.collection("customers").all()) == [
             {"id": "c1", "plan": "starter"},
             {"id": "c2", "plan": "starter"},
         ]
     assert parses.count == 0  # that was the cache, and the cache kept the old data
-    with store.write("acme") as tx:
+    with tinydb_store.write("acme") as tx:
         assert tx.next_number("customer") == 1
 
 
-def test_a_write_without_changes_does_not_rewrite_the_file(store: TinyDBStore) -> None:
-    fill(store, {"id": "c1"})
-    before = store.path("acme").stat()
-    with store.write("acme") as tx:
+def test_a_write_without_changes_does_not_rewrite_the_file(tinydb_store: TinyDBStore) -> None:
+    fill(tinydb_store, {"id": "c1"})
+    before = tinydb_store.path("acme").stat()
+    with tinydb_store.write("acme") as tx:
         assert tx.collection("customers").get("c1") == {"id": "c1"}
-    after = store.path("acme").stat()
+    after = tinydb_store.path("acme").stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
 
 
-def test_next_number_is_gapless_per_sequence(store: TinyDBStore) -> None:
+def test_next_number_is_gapless_per_sequence(store: Store) -> None:
     with store.write("acme") as tx:
         assert [tx.next_number("customer") for _ in range(3)] == [1, 2, 3]
         assert tx.next_number("invoice-2025") == 1
@@ -238,18 +267,18 @@ def test_next_number_is_gapless_per_sequence(store: TinyDBStore) -> None:
         tx.next_number("")
 
 
-def test_merchants_lists_data_files_only(store: TinyDBStore, data_dir: Path) -> None:
-    assert store.merchants() == []
+def test_merchants_lists_data_files_only(tinydb_store: TinyDBStore, data_dir: Path) -> None:
+    assert tinydb_store.merchants() == []
     for merchant in ("beta-2", "acme"):
-        with store.write(merchant) as tx:
+        with tinydb_store.write(merchant) as tx:
             tx.collection("customers").insert({"id": "c1"})
     (data_dir / "notes.txt").write_text("x")
     (data_dir / "Bad.json").write_text("{}")
     (data_dir / ".acme.json.k3j2.tmp").write_text("{")
-    assert store.merchants() == ["acme", "beta-2"]
+    assert tinydb_store.merchants() == ["acme", "beta-2"]
 
 
-def test_threads_writing_at_once_are_serialised(store: TinyDBStore) -> None:
+def test_threads_writing_at_once_are_serialised(store: Store) -> None:
     def work(worker: int) -> None:
         for i in range(25):
             with store.write("acme") as tx:
@@ -277,14 +306,14 @@ def test_a_held_lock_times_out_with_a_clear_error(data_dir: Path) -> None:
             assert tx.collection("customers").count() == 0
 
 
-def test_nested_write_transactions_fail_at_once(store: TinyDBStore) -> None:
+def test_nested_write_transactions_fail_at_once(store: Store, tmp_path: Path) -> None:
     with store.write("acme") as tx:
         tx.collection("customers").insert({"id": "c1"})
-        nested = pytest.raises(StoreError, match=r"acme\.json is already locked by this thread")
+        nested = pytest.raises(StoreError, match=r"already locked by this thread")
         with nested, store.write("acme"):
             pass
         with pytest.raises(StoreError, match="already locked"):
-            TinyDBStore(store.data_dir).backup("acme", store.data_dir / "backup.json")
+            store.backup("acme", tmp_path / "backup.json")
         with store.write("beta") as other:  # other merchants are independent
             other.collection("customers").insert({"id": "b1"})
     with store.read("acme") as tx:
@@ -296,8 +325,9 @@ def test_nested_write_transactions_fail_at_once(store: TinyDBStore) -> None:
 def test_open_store() -> None:
     assert isinstance(open_store("tinydb", Path("data")), TinyDBStore)
     assert isinstance(open_store("", Path("data")), TinyDBStore)
-    with pytest.raises(StoreError, match="the PostgreSQL store is not available yet"):
-        open_store("postgresql://portico:secret@db/portico", Path("data"))
+    # Connections open at first use: choosing the store needs no database.
+    postgres = open_store("postgresql://portico:secret@db/portico", Path("data"))
+    assert isinstance(postgres, PostgresStore)
     with pytest.raises(StoreError, match="unknown store 'mysql'") as error:
         open_store("mysql://portico:secret@db/portico", Path("data"))
     assert "secret" not in str(error.value)

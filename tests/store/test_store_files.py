@@ -31,32 +31,34 @@ def test_each_version_is_stamped_later_than_the_one_it_replaces(tmp_path: Path) 
     assert stamps[0] == far_future + 1
 
 
-def test_an_unchanged_file_is_parsed_once(store: TinyDBStore, parses) -> None:
-    with store.write("acme") as tx:
+def test_an_unchanged_file_is_parsed_once(tinydb_store: TinyDBStore, parses) -> None:
+    with tinydb_store.write("acme") as tx:
         tx.collection("customers").insert({"id": "c1"})
     for _ in range(3):
-        with store.read("acme") as tx:
+        with tinydb_store.read("acme") as tx:
             assert tx.collection("customers").get("c1") == {"id": "c1"}
-    with store.write("acme") as tx:
+    with tinydb_store.write("acme") as tx:
         tx.collection("customers").insert({"id": "c2"})
-    with store.read("acme") as tx:
+    with tinydb_store.read("acme") as tx:
         assert tx.collection("customers").count() == 2
     assert parses.count == 0  # our own commits went straight into the cache
 
-    TinyDBStore(store.data_dir).path("acme").touch()  # a change we did not make
+    TinyDBStore(tinydb_store.data_dir).path("acme").touch()  # a change we did not make
     for _ in range(3):
-        with store.read("acme") as tx:
+        with tinydb_store.read("acme") as tx:
             assert tx.collection("customers").count() == 2
     assert parses.count == 1
 
 
-def test_a_file_replaced_behind_our_back_is_read_again(store: TinyDBStore) -> None:
-    with store.write("acme") as tx:
+def test_a_file_replaced_behind_our_back_is_read_again(tinydb_store: TinyDBStore) -> None:
+    with tinydb_store.write("acme") as tx:
         tx.collection("customers").insert({"id": "c1"})
-    with store.read("acme") as tx:
+    with tinydb_store.read("acme") as tx:
         assert tx.collection("customers").count() == 1
-    files.atomic_write(store.path("acme"), json.dumps({"customers": {"c9": {"id": "c9"}}}).encode())
-    with store.read("acme") as tx:
+    files.atomic_write(
+        tinydb_store.path("acme"), json.dumps({"customers": {"c9": {"id": "c9"}}}).encode()
+    )
+    with tinydb_store.read("acme") as tx:
         assert [d["id"] for d in tx.collection("customers").all()] == ["c9"]
 
 
@@ -72,15 +74,15 @@ def test_a_file_replaced_behind_our_back_is_read_again(store: TinyDBStore) -> No
     ],
 )
 def test_a_corrupt_file_is_an_error_never_an_empty_store(
-    store: TinyDBStore, content: bytes, message: str
+    tinydb_store: TinyDBStore, content: bytes, message: str
 ) -> None:
-    path = store.path("acme")
+    path = tinydb_store.path("acme")
     path.parent.mkdir()
     path.write_bytes(content)
-    with pytest.raises(CorruptData, match=message) as error, store.read("acme"):
+    with pytest.raises(CorruptData, match=message) as error, tinydb_store.read("acme"):
         pass
     assert str(path) in str(error.value)
-    with pytest.raises(CorruptData), store.write("acme") as tx:
+    with pytest.raises(CorruptData), tinydb_store.write("acme") as tx:
         tx.collection("customers").insert({"id": "c1"})
     assert path.read_bytes() == content
 

@@ -112,22 +112,24 @@ def test_concurrent_writers_lose_nothing_and_number_without_gaps(data_dir: Path)
     assert seen == sorted(seen)  # readers never went back in time, nor failed
 
 
-def test_a_commit_of_another_process_is_seen(store: TinyDBStore, data_dir: Path, parses) -> None:
-    with store.write("acme") as tx:
+def test_a_commit_of_another_process_is_seen(
+    tinydb_store: TinyDBStore, data_dir: Path, parses
+) -> None:
+    with tinydb_store.write("acme") as tx:
         tx.collection("customers").insert({"id": "ours"})
     start = spawn.Event()
     start.set()
     assert run_child(insert_customers, data_dir, 1, 2, start) == 0
-    with store.read("acme") as tx:
+    with tinydb_store.read("acme") as tx:
         assert [d["id"] for d in tx.collection("customers").all()] == ["ours", "1-0", "1-1"]
-    with store.read("acme") as tx:
+    with tinydb_store.read("acme") as tx:
         assert tx.collection("customers").count() == 3
     assert parses.count == 1
 
 
 @pytest.mark.parametrize("crash_point", CRASH_POINTS)
 def test_kill_9_during_a_commit_loses_nothing_acknowledged(
-    store: TinyDBStore, data_dir: Path, crash_point: str
+    tinydb_store: TinyDBStore, data_dir: Path, crash_point: str
 ) -> None:
     assert run_child(insert_then_die_in_commit, data_dir, crash_point) == -signal.SIGKILL
     acknowledged = ["before-0", "before-1", "before-2"]
@@ -138,10 +140,10 @@ def test_kill_9_during_a_commit_loses_nothing_acknowledged(
     else:
         assert stored == acknowledged
         assert len(leftovers) == 1
-    with store.write("acme") as tx:  # the dead writer's lock is free again
+    with tinydb_store.write("acme") as tx:  # the dead writer's lock is free again
         tx.collection("customers").insert({"id": "after"})
     assert stored_ids(data_dir)[-1] == "after"
-    assert store.merchants() == ["acme"]
+    assert tinydb_store.merchants() == ["acme"]
 
 
 def test_kill_9_at_random_moments_loses_nothing_acknowledged(data_dir: Path) -> None:

@@ -1,0 +1,79 @@
+"""Both stores for one test suite: TinyDB always, PostgreSQL when ``PORTICO_TEST_POSTGRES`` says where.
+
+Each test session works in a schema of its own (``search_path`` in the
+connection URL), created, migrated and dropped by the session, so runs on
+one database never see each other's rows; each test starts from empty tables.
+Without the variable the PostgreSQL cases skip and say why; with it (CI sets
+it) an unreachable server is a failure, never a skip.
+
+``tests/conftest.py`` imports the fixtures, so every test folder can use them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from app.store import Store, TinyDBStore
+from app.store.migrate import upgrade
+from app.store.postgres import PostgresStore
+
+POSTGRES_URL = os.environ.get("PORTICO_TEST_POSTGRES", "")
+STORES = ("tinydb", "postgresql")
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """``url`` whose connections use ``schema`` (libpq's ``options`` parameter)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "options"]
+    query.append(("options", f"-csearch_path={schema}"))
+    return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A connection URL to a fresh, migrated schema of this session's own."""
+    if not POSTGRES_URL:
+        pytest.skip("PORTICO_TEST_POSTGRES not set: no PostgreSQL here")
+    schema = f"portico_test_{os.getpid()}_{secrets.token_hex(4)}"
+    try:
+        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        pytest.fail(f"PORTICO_TEST_POSTGRES is set but PostgreSQL cannot be reached: {error}")
+    with admin:
+        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        url = with_search_path(POSTGRES_URL, schema)
+        try:
+            upgrade(url)
+            yield url
+        finally:
+            admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+def empty_tables(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("TRUNCATE documents, sequences")
+
+
+@pytest.fixture
+def postgres_store(postgres_url: str) -> Iterator[PostgresStore]:
+    """The PostgreSQL store over empty tables."""
+    empty_tables(postgres_url)
+    store = PostgresStore(postgres_url, lock_timeout=30)
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=STORES)
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """Each store in turn: a test taking this runs once per store."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("postgres_store")
+    return TinyDBStore(tmp_path / "data")
