@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Flask, Response, g
+from flask import Flask, Response, current_app, g
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -44,7 +44,7 @@ def _default_messages() -> dict[int, str]:
     }
 
 
-def _render(status: int, message: str) -> Response:
+def _render(status: int, message: str, problems: tuple[str, ...] = ()) -> Response:
     """The merchant's branded error page when the merchant is known, else the default's.
 
     Inside a frame the error page stays frameable for the merchant's sites, so the
@@ -60,6 +60,7 @@ def _render(status: int, message: str) -> Response:
         **layout_context(page, status),
         title=_titles().get(status, gettext("Something went wrong")),
         message=message,
+        problems=problems,
         request_id=g.get("request_id", ""),
     )
     return Response(html, status=status, mimetype="text/html")
@@ -72,7 +73,9 @@ def _http_error(error: HTTPException) -> Response:
     own_words = status != 429 and error.description != type(error).description
     described = error.description if own_words else None
     message = described or _default_messages().get(status) or _titles().get(status, "")
-    return _render(status, message)
+    # A broken merchant file's problems help its author; production shows none of them.
+    development = current_app.config["PORTICO_DEVELOPMENT"]
+    return _render(status, message, getattr(error, "problems", ()) if development else ())
 
 
 def _server_error(error: Exception) -> Response:

@@ -29,9 +29,15 @@ SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'no
 
 
 class MerchantUnavailable(HTTPException):
-    """The merchant's file has errors: its pages answer 503 until it is fixed."""
+    """The merchant's file has errors: its pages answer 503 until it is fixed.
+
+    ``problems`` (``file:line:column: severity: message``) are shown in development only."""
 
     code = 503
+
+    def __init__(self, problems: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,7 @@ def open_merchant(slug: str) -> MerchantPage:
     if loaded is None:
         abort(404)
     if loaded.config is None:
-        raise MerchantUnavailable()
+        raise MerchantUnavailable(tuple(loaded.report()))
     config = loaded.config
     language = negotiate(config.languages)
     use_language(language)
