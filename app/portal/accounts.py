@@ -28,6 +28,7 @@ class AccountOverview:
     email: str
     language: str
     subscriptions: tuple[SubscriptionSummary, ...]
+    auto_pay: bool = True  # billing collects from the default card or mandate
 
 
 class Accounts:
@@ -46,6 +47,7 @@ class Accounts:
             number=customer["number"],
             email=customer["email"],
             language=customer.get("language") or "",
+            auto_pay=bool(customer.get("auto_pay", True)),
             subscriptions=tuple(
                 SubscriptionSummary(
                     id=s["id"],

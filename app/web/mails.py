@@ -97,6 +97,9 @@ def _subject(
         "subscription_canceled": lambda: gettext(
             "Your subscription at %(merchant)s has ended", merchant=merchant_name
         ),
+        "cancellation_confirmation": lambda: gettext(
+            "Your cancellation at %(merchant)s is confirmed", merchant=merchant_name
+        ),
     }
     return subjects.get(template, lambda: merchant_name)()
 

@@ -49,6 +49,7 @@ from app.web.portal_auth import (
 )
 from app.web.portal_mail import init_app as init_signin_mailer
 from app.web.portal_mail import signin_mailer
+from app.web.portal_overview import FEEDBACK_ACTIONS, overview_context
 from app.web.security import is_same_origin_post
 
 blueprint = Blueprint("portal", __name__)
@@ -189,15 +190,6 @@ def confirm(merchant: str, token: str) -> Response:
 
 
 @dataclass(frozen=True)
-class SubscriptionView:
-    plan: str
-    status: str
-    trial_end: str | None
-    current_period_end: str | None
-    cancel_at_period_end: bool
-
-
-@dataclass(frozen=True)
 class AccountChoice:
     number: str
     email: str
@@ -207,23 +199,16 @@ class AccountChoice:
 
 @portal_login_required
 def _overview(merchant: str) -> Response:
+    """The account at a glance; ``?done=<action>`` confirms what was just done there."""
     user = signed_in()
-    page = user.page
-    overview = portico().portal.accounts.overview(page.slug, user.customer_id or "")
-    if overview is None:
-        abort(404)
-    subscriptions = [
-        SubscriptionView(
-            plan=_plan_name(page, s.plan_id),
-            status=s.status,
-            trial_end=s.trial_end,
-            current_period_end=s.current_period_end,
-            cancel_at_period_end=s.cancel_at_period_end,
-        )
-        for s in overview.subscriptions
-    ]
+    done = request.args.get("done", "")
+    feedback = FEEDBACK_ACTIONS.get(done) if user.page.config.portal.feedback else None
     return render_portal(
-        user, "portal/overview.html", account=overview, subscriptions=subscriptions
+        user,
+        "portal/overview.html",
+        done=done if done in FEEDBACK_ACTIONS else "",
+        feedback_action=feedback,
+        **overview_context(user),
     )
 
 
