@@ -20,6 +20,8 @@ from app.web import (
     order,
     portal,
     portal_account,
+    portal_invoices,
+    portal_payment,
     portal_subscription,
     preview,
     security,
@@ -47,6 +49,8 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(portal.blueprint)
     app.register_blueprint(portal_account.blueprint)
     app.register_blueprint(portal_subscription.blueprint)
+    app.register_blueprint(portal_invoices.blueprint)
+    app.register_blueprint(portal_payment.blueprint)
     app.register_blueprint(preview.blueprint)
     limits.init_app(app, settings.rate_limit_storage, settings.signup_rate_limit)
     errors.init_app(app)

@@ -1,0 +1,226 @@
+"""The portal's invoices: the list, the PDF download (the customer's own only), paying now."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from pypdf import PdfReader
+
+from app.money import Money
+from tests.portal.account_helpers import edited_config
+from tests.portal.conftest import make_portal_app
+from tests.portal.helpers import Mailbox, csrf_token, sign_up
+from tests.portal.payment_helpers import (
+    NO_FUNDS_CARD,
+    add_card,
+    audits,
+    customer_signed_in,
+    invoices_of,
+    sign_in_directly,
+)
+
+LIST = "/acme/portal/invoices?lang=en"
+
+
+def pdf_url(number: str, merchant: str = "acme") -> str:
+    return f"/{merchant}/portal/invoices/{number}.pdf"
+
+
+def pay(client, number: str, **data: str):
+    token = csrf_token(client.get(LIST).get_data(as_text=True))
+    return client.post(
+        f"/acme/portal/invoices/{number}/pay?lang=en", data={"csrf_token": token, **data}
+    )
+
+
+def test_lists_invoices_and_credit_notes_with_status_dates_and_amounts(app: Flask) -> None:
+    client, customer = customer_signed_in(app, "acme", "jana@example.com")
+    billing = app.extensions["portico"].billing
+    config = app.extensions["portico"].merchants.get("acme").config
+    note = billing.grant_credit("acme", config, customer["id"], 1000, "Goodwill")
+    (invoice,) = [i for i in invoices_of(app, "acme", customer) if i["kind"] == "invoice"]
+
+    response = client.get(LIST)
+
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    html = response.get_data(as_text=True)
+    assert invoice["number"] in html and note["number"] in html
+    assert "Credit note" in html and ">Issued<" in html
+    assert ">Open<" in html or ">Paid<" in html
+    assert Money(invoice["gross"], "EUR").format("en") in html  # "€176.12": Babel, English
+    assert Money(note["gross"], "EUR").format("en") in html
+    assert f'href="{pdf_url(invoice["number"])}?lang=en"' in html
+    assert 'aria-current="page"' in html and ">Invoices</a>" in html  # the portal's navigation
+
+
+def test_pdf_is_the_customers_own_invoice_as_a_download(app: Flask) -> None:
+    client, customer = customer_signed_in(app, "acme", "jana@example.com")
+    (invoice,) = invoices_of(app, "acme", customer)
+
+    response = client.get(pdf_url(invoice["number"]))
+
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Cache-Control"] == "no-store"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert f"filename={invoice['number']}.pdf" in disposition
+    pdf = response.get_data()
+    assert pdf.startswith(b"%PDF")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert invoice["number"] in text and customer["number"] in text
+
+
+def test_another_customers_and_made_up_numbers_are_not_found(app: Flask) -> None:
+    client, _ = customer_signed_in(app, "acme", "jana@example.com")
+    _, other = customer_signed_in(app, "acme", "otto@example.com")
+    (theirs,) = invoices_of(app, "acme", other)
+    numbers = [
+        theirs["number"],
+        "ACME-2026-999999",
+        "ACME-1999-000001",
+        "..%2F..%2Fdata%2Facme.json",
+        "..",
+        "%00",
+        "x" * 3000,
+        "<script>alert(1)</script>",
+        "' OR '1'='1",
+        "ACME-2026-000001%00",
+    ]
+    for number in numbers:
+        response = client.get(pdf_url(number))
+        assert response.status_code == 404, number
+        assert not response.get_data().startswith(b"%PDF")
+        html = response.get_data(as_text=True)
+        assert other["number"] not in html and "otto" not in html
+    assert pay(client, theirs["number"]).status_code == 404
+    assert [i["status"] for i in invoices_of(app, "acme", other)] == ["open"]
+
+
+def test_another_merchants_slug_is_not_found_even_with_a_session_there(app: Flask) -> None:
+    client, customer = customer_signed_in(app, "acme", "jana@example.com")
+    (invoice,) = invoices_of(app, "acme", customer)
+    # The same browser signs up and signs in at stromma: a valid session there too.
+    sign_up(client, "stromma", "jana@example.com")
+    sign_in_directly(app, client, "stromma", "jana@example.com")
+    assert client.get("/stromma/portal/invoices?lang=en").status_code == 200
+
+    for merchant in ("stromma", "thistle", "nobody", "ACME"):
+        response = client.get(pdf_url(invoice["number"], merchant))
+        assert response.status_code == 404, merchant
+        assert customer["number"] not in response.get_data(as_text=True)
+
+
+def test_signed_out_visitors_sign_in_first_and_malformed_numbers_are_not_found(
+    app: Flask,
+) -> None:
+    _, customer = customer_signed_in(app, "acme", "jana@example.com")
+    (invoice,) = invoices_of(app, "acme", customer)
+    stranger = app.test_client()
+
+    response = stranger.get(pdf_url(invoice["number"]))
+
+    assert response.status_code == 303
+    assert "/acme/portal?" in response.headers["Location"]
+    for number in ("ACME-abcdef", "STR-2026-000001", "x" * 300):
+        assert stranger.get(pdf_url(number)).status_code == 404, number
+
+
+def test_pays_an_open_invoice_with_the_default_card(app: Flask) -> None:
+    client, customer = customer_signed_in(app, "acme", "jana@example.com")
+    (invoice,) = invoices_of(app, "acme", customer)
+    assert add_card(client, "acme").status_code == 303
+    assert f"/acme/portal/invoices/{invoice['number']}/pay" in client.get(LIST).get_data(
+        as_text=True
+    )
+
+    response = pay(client, invoice["number"])
+
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"])
+    html = page.get_data(as_text=True)
+    assert "Your payment has been received." in html
+    assert 'name="action" value="pay_invoice"' in html  # the feedback prompt
+    assert ">Paid<" in html
+    (paid,) = invoices_of(app, "acme", customer)
+    assert paid["status"] == "paid"
+    (entry,) = audits(app, "acme", "invoice.pay")
+    assert entry["actor"] == "portal:jana@example.com"
+    assert entry["customer_id"] == customer["id"]
+    assert entry["before"]["status"] == "open" and entry["after"]["status"] == "paid"
+    assert entry["after"]["payment_status"] == "succeeded"
+    assert entry["after"]["method"]["last4"] == "4242"
+    assert "4242424242424242" not in str(entry)
+
+
+def test_a_declined_payment_says_so_and_leaves_the_invoice_open(app: Flask) -> None:
+    client, customer = customer_signed_in(app, "acme", "jana@example.com")
+    (invoice,) = invoices_of(app, "acme", customer)
+    assert add_card(client, "acme", NO_FUNDS_CARD).status_code == 303
+
+    response = pay(client, invoice["number"])
+
+    assert response.status_code == 422
+    assert "declined for insufficient funds" in response.get_data(as_text=True)
+    (still,) = invoices_of(app, "acme", customer)
+    assert still["status"] == "open" and still["amount_paid"] == 0
+    (entry,) = audits(app, "acme", "invoice.pay")  # the failed attempt is on record
+    assert entry["after"]["payment_status"] == "failed"
+    assert entry["after"]["status"] == "open"
+
+
+def test_paying_a_paid_invoice_changes_nothing(app: Flask) -> None:
+    client, customer = customer_signed_in(app, "acme", "jana@example.com")
+    (invoice,) = invoices_of(app, "acme", customer)
+    add_card(client, "acme")
+    assert pay(client, invoice["number"]).status_code == 303
+    payments = app.extensions["portico"].store
+
+    with payments.read("acme") as tx:
+        before = tx.collection("payments").count()
+    response = pay(client, invoice["number"])
+
+    assert response.status_code == 409
+    assert "has nothing left to pay" in response.get_data(as_text=True)
+    with payments.read("acme") as tx:
+        assert tx.collection("payments").count() == before
+    assert len(audits(app, "acme", "invoice.pay")) == 1
+
+
+def test_paying_without_the_form_token_is_refused(app: Flask) -> None:
+    client, customer = customer_signed_in(app, "acme", "jana@example.com")
+    (invoice,) = invoices_of(app, "acme", customer)
+    add_card(client, "acme")
+
+    response = client.post(f"/acme/portal/invoices/{invoice['number']}/pay?lang=en")
+
+    assert response.status_code == 400
+    assert [i["status"] for i in invoices_of(app, "acme", customer)] == ["open"]
+    assert audits(app, "acme", "invoice.pay") == []
+
+
+@pytest.fixture
+def invoices_off(tmp_path: Path, mailbox: Mailbox):
+    config = edited_config(tmp_path, "acme", "  invoices: true", "  invoices: false")
+    app = make_portal_app(tmp_path / "instance-off", mailbox, PORTICO_CONFIG_DIR=str(config))
+    yield app
+    app.extensions["portico.signin_mailer"].shutdown()
+
+
+def test_switched_off_by_the_merchant_the_pages_are_not_found(invoices_off: Flask) -> None:
+    client, customer = customer_signed_in(invoices_off, "acme", "jana@example.com")
+    (invoice,) = invoices_of(invoices_off, "acme", customer)
+    home = client.get("/acme/portal?lang=en").get_data(as_text=True)
+    assert "/acme/portal/invoices" not in home  # no navigation entry
+
+    assert client.get(LIST).status_code == 404
+    assert client.get(pdf_url(invoice["number"])).status_code == 404
+    token = csrf_token(home)
+    response = client.post(
+        f"/acme/portal/invoices/{invoice['number']}/pay", data={"csrf_token": token}
+    )
+    assert response.status_code == 404
