@@ -15,6 +15,7 @@ from app.config.loader import load_merchant, slug_problem
 from app.config.registry import installed_themes
 from app.config.scaffold import scaffold
 from app.config.schema import merchant_schema
+from app.db_cli import db
 from app.export_cli import export
 from app.metrics_cli import metrics_command
 from app.portal_cli import access, portal_link
@@ -237,6 +238,7 @@ def restore(merchant: str, source: Path) -> None:
 
 # The portal's commands live with the portal: portico portal-link, portico access.
 
+main.add_command(db)
 main.add_command(portal_link)
 main.add_command(access)
 main.add_command(webhooks)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -37,9 +38,9 @@ def with_search_path(url: str, schema: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A connection URL to a fresh, migrated schema of this session's own."""
+@contextmanager
+def new_schema() -> Iterator[str]:
+    """A connection URL to a new, empty schema, dropped afterwards."""
     if not POSTGRES_URL:
         pytest.skip("PORTICO_TEST_POSTGRES not set: no PostgreSQL here")
     schema = f"portico_test_{os.getpid()}_{secrets.token_hex(4)}"
@@ -49,12 +50,18 @@ def postgres_url() -> Iterator[str]:
         pytest.fail(f"PORTICO_TEST_POSTGRES is set but PostgreSQL cannot be reached: {error}")
     with admin:
         admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-        url = with_search_path(POSTGRES_URL, schema)
         try:
-            upgrade(url)
-            yield url
+            yield with_search_path(POSTGRES_URL, schema)
         finally:
             admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A connection URL to a fresh, migrated schema of this session's own."""
+    with new_schema() as url:
+        upgrade(url)
+        yield url
 
 
 def empty_tables(url: str) -> None:
