@@ -179,6 +179,7 @@ def compute(
 
 
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+_INSTANT = datetime.resolution
 
 
 @dataclass(frozen=True)
@@ -242,9 +243,6 @@ def _month_ends(since: datetime, until: datetime) -> list[tuple[str, datetime]]:
         if following >= until:
             return points
         year, month = following.year, following.month
-
-
-_INSTANT = datetime.resolution
 
 
 def _by_plan(subscriptions: list[_Subscription], moment: datetime) -> tuple[PlanCount, ...]:
