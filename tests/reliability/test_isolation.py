@@ -20,6 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import DEMO_CONFIG
+from tests.portal.payment_helpers import sign_in_directly
 from tests.web.test_order_page import VALID, open_form, stored
 
 
@@ -51,16 +52,30 @@ def signup(app: Flask, client: FlaskClient, merchant: str) -> Made:
     return Made(signup_id, (customer["number"], email[:5], signup_id))
 
 
+def invoice(app: Flask, client: FlaskClient, merchant: str) -> Made:
+    """The first invoice of a new customer (acme bills at sign-up), ``client`` signed in."""
+    made = signup(app, client, merchant)
+    customer = next(c for c in stored(app, merchant, "customers") if c["number"] == made.secrets[0])
+    sign_in_directly(app, client, merchant, customer["email"])
+    number = next(
+        i["number"] for i in stored(app, merchant, "invoices") if i["customer_id"] == customer["id"]
+    )
+    return Made(number, made.secrets)
+
+
 OBJECT_ROUTES = [
     ObjectRoute("order.complete", "/{merchant}/order/complete/{id}", signup, "sig_"),
     # A sign-in link's token; its owner's side is tested with the portal.
     ObjectRoute("portal.verify", "/{merchant}/portal/verify/{id}", None),
-    # Add the portal's rows as they land, e.g.:
-    # ObjectRoute("portal.invoice_pdf", "/{merchant}/portal/invoices/{id}.pdf", invoice, "ACME-"),
+    # Another customer's invoice number: tests/portal/test_invoices.py.
+    ObjectRoute(
+        "portal_invoices.invoice_pdf", "/{merchant}/portal/invoices/{id}.pdf", invoice, "ACME-"
+    ),
 ]
 NOT_OBJECT_ROUTES = {
     "merchant.asset": "<kind> is one of a fixed set of names: test_assets_are_the_merchants_own",
     "portal.confirm": "POST of a sign-in token, refused before any lookup without a form token",
+    "portal_invoices.pay": "POST only, with the session's form token: tests/portal/test_invoices.py",
 }
 OWNER, OTHER = "acme", "stromma"
 MAKEABLE = [route for route in OBJECT_ROUTES if route.make]  # the others: made-up ids only
