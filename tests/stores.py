@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+import orjson
 import psycopg
 import pytest
 from psycopg import sql
@@ -84,3 +85,13 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     if request.param == "postgresql":
         return request.getfixturevalue("postgres_store")
     return TinyDBStore(tmp_path / "data")
+
+
+def raw_data(store: Store, merchant: str) -> bytes:
+    """Everything stored for ``merchant`` as bytes, for tests that look for what must
+    never be stored, or compare before and after: the TinyDB file, or the PostgreSQL
+    store's export in the same format."""
+    if isinstance(store, TinyDBStore):
+        return store.path(merchant).read_bytes()
+    assert isinstance(store, PostgresStore)
+    return orjson.dumps(store.export(merchant))

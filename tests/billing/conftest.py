@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from app.billing.service import BillingService
 from app.config.loader import load_merchant
 from app.config.models import MerchantConfig
 from app.services.signup import SignupRequest, SignupResult, SignupService
-from app.store import TinyDBStore
+from app.store import Store, TinyDBStore
 from tests.conftest import DEMO_CONFIG
 
 MERCHANTS_DIR = DEMO_CONFIG / "merchants"
@@ -177,8 +176,9 @@ class Shop:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> TinyDBStore:
-    return TinyDBStore(tmp_path / "data")
+def store(any_store: Store) -> Store:
+    """Each store in turn: billing runs on TinyDB and, when configured, on PostgreSQL."""
+    return any_store
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from app.documents import parse_iso
 from tests.billing.conftest import GOOD_CARD, NO_FUNDS_CARD, Clock, Shop, demo_config
+from tests.stores import raw_data
 
 YEAR_LATER = datetime(2027, 1, 20, tzinfo=UTC)
 
@@ -44,10 +45,10 @@ def test_running_twice_for_the_same_date_changes_nothing(shop: Shop) -> None:
     shop.sign_up("trial", "card", NO_FUNDS_CARD, fields={"email": "b@example.de"})
     shop.sign_up("basic", "invoice", None, fields={"email": "c@example.de"})
     shop.bill(YEAR_LATER)
-    before = shop.store.path("shop").read_bytes()
+    before = raw_data(shop.store, "shop")
     run = shop.bill(YEAR_LATER)
     assert (run.invoices, run.payments_succeeded, run.payments_failed, run.mails) == (0, 0, 0, 0)
-    assert shop.store.path("shop").read_bytes() == before
+    assert raw_data(shop.store, "shop") == before
 
 
 def test_running_day_by_day_gives_what_one_run_gives(store, config) -> None:

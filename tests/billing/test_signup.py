@@ -14,6 +14,7 @@ from tests.billing.conftest import (
     Shop,
     demo_config,
 )
+from tests.stores import raw_data
 
 
 def test_card_sign_up_issues_the_first_invoice_and_pays_it(shop: Shop) -> None:
@@ -76,7 +77,7 @@ def test_bad_card_details_refuse_the_sign_up(shop: Shop) -> None:
 
 def test_card_numbers_and_cvcs_are_never_stored(shop: Shop) -> None:
     shop.sign_up("basic")
-    raw = (shop.store.path("shop")).read_text()
+    raw = raw_data(shop.store, "shop").decode()
     assert "4242424242424242" not in raw and "4242 4242 4242 4242" not in raw
     assert '"cvc"' not in raw
     [method] = shop.docs("payment_methods")
@@ -89,7 +90,7 @@ def test_sepa_sign_up_keeps_a_masked_iban_with_a_mandate(shop: Shop) -> None:
     assert method["iban_masked"] == "DE89 **** 3000"
     assert method["mandate_reference"] == f"{result.customer_number}-001"
     assert method["mandate_date"] == "2026-01-15T09:30:00+00:00"
-    assert "370400440532013000" not in shop.store.path("shop").read_text()
+    assert "370400440532013000" not in raw_data(shop.store, "shop").decode()
     assert shop.get("invoices", result.invoice_id)["status"] == "paid"
 
 

@@ -1,8 +1,6 @@
-"""The portal's domain services on a real TinyDB store, without Flask."""
+"""The portal's domain services on each real store (TinyDB, PostgreSQL), without Flask."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
@@ -17,7 +15,7 @@ from app.portal.tokens import (
     normalize_code,
     signin_link,
 )
-from app.store import TinyDBStore
+from app.store import Store
 from tests.portal.helpers import Clock
 
 SECRET = "unit-test-secret"
@@ -29,8 +27,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def services(tmp_path: Path, clock: Clock) -> PortalServices:
-    return PortalServices(TinyDBStore(tmp_path / "data"), SECRET, clock)
+def services(any_store: Store, clock: Clock) -> PortalServices:
+    """The portal's services over each store in turn."""
+    return PortalServices(any_store, SECRET, clock)
 
 
 def tokens_of(services: PortalServices) -> list[dict]:
