@@ -21,12 +21,15 @@ Times are UTC; the period includes ``since`` and excludes ``until``.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,6 +39,7 @@ from app.documents import parse_iso
 from app.money import to_decimal
 from app.store import Store
 
+log = logging.getLogger(__name__)
 Document = Mapping[str, Any]
 FUNNEL_EVENTS = {"view": "views", "submit": "submits"}
 CHANNELS = ("link", "embed")
@@ -46,9 +50,15 @@ PORTAL_ACTOR = "portal:"
 
 
 def record_funnel(
-    store: Store, merchant: str, event: str, language: str, channel: str, at: datetime
+    store: Store,
+    merchant: str,
+    event: str,
+    language: str,
+    channel: str,
+    at: datetime,
+    count: int = 1,
 ) -> None:
-    """Count one order-page ``view`` or ``submit``: one small document per day,
+    """Add ``count`` order-page ``view``s or ``submit``s: one small document per day,
     language and channel, updated in place, so the data grows by days, not by visits."""
     counter = FUNNEL_EVENTS[event]
     day = at.astimezone(UTC).date().isoformat()
@@ -60,10 +70,65 @@ def record_funnel(
             empty = {name: 0 for name in FUNNEL_EVENTS.values()}
             metrics.insert(
                 {"id": key, "kind": "funnel", "day": day, "language": language,
-                 "channel": channel, **empty, counter: 1}
+                 "channel": channel, **empty, counter: count}
             )  # fmt: skip
         else:
-            metrics.update(key, {counter: document.get(counter, 0) + 1})
+            metrics.update(key, {counter: document.get(counter, 0) + count})
+
+
+FunnelKey = tuple[str, str, str, str, datetime]  # merchant, event, language, channel, day
+
+
+class FunnelCounter:
+    """Order-page views and submits, added up in memory and written every few seconds.
+
+    A write per page view would rewrite the merchant's whole data file under its
+    lock for every visitor; the funnel only needs counts per day, so each process
+    keeps them here and writes them at most every ``interval`` seconds (and when
+    :meth:`flush` is called). A process killed with ``kill -9`` loses at most
+    that many seconds of counts, never a sign-up.
+    """
+
+    def __init__(
+        self, store: Store, interval: float = 10.0, timer: Callable[[], float] = monotonic
+    ) -> None:
+        self.store = store
+        self.interval = interval
+        self._timer = timer
+        self._pending: Counter[FunnelKey] = Counter()
+        self._lock = threading.Lock()
+        self._last_flush = timer()
+
+    def count(self, merchant: str, event: str, language: str, channel: str, at: datetime) -> None:
+        day = datetime.combine(at.astimezone(UTC).date(), datetime.min.time(), UTC)
+        with self._lock:
+            self._pending[(merchant, event, language, channel, day)] += 1
+            due = self._timer() - self._last_flush >= self.interval
+        if due:
+            self.flush()
+
+    def close(self) -> None:
+        """Write what is left when the process ends; a failure is logged, not raised."""
+        try:
+            self.flush()
+        except Exception:
+            log.exception("order-page counts of this process were not written")
+
+    def flush(self) -> None:
+        """Write what was counted since the last flush; on a failure the counts stay."""
+        with self._lock:
+            pending, self._pending = self._pending, Counter()
+            self._last_flush = self._timer()
+        while pending:
+            key, count = next(iter(pending.items()))
+            merchant, event, language, channel, day = key
+            try:
+                record_funnel(self.store, merchant, event, language, channel, day, count)
+            except Exception:
+                with self._lock:
+                    self._pending.update(pending)
+                raise
+            del pending[key]
 
 
 def period(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,7 @@ from app.billing.service import BillingService
 from app.config.registry import MerchantRegistry
 from app.documents import utc_now
 from app.mail import Mailer
+from app.metrics import FunnelCounter
 from app.orderpage.form import OrderFormFactory
 from app.portal import PortalServices
 from app.services.formtoken import FormTokens
@@ -32,11 +34,14 @@ class Portico:
     signups: SignupService
     portal: PortalServices
     billing: BillingService
+    funnel: FunnelCounter
     clock: Callable[[], datetime] = utc_now
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Portico:
         store = open_store(settings.store_url, settings.data_dir)
+        funnel = FunnelCounter(store)
+        atexit.register(funnel.close)  # a gunicorn worker's graceful exit keeps its counts
         return cls(
             settings=settings,
             merchants=MerchantRegistry(settings.merchants_dir, THEMES_DIR),
@@ -47,6 +52,7 @@ class Portico:
             signups=SignupService(store, utc_now),
             portal=PortalServices(store, settings.secret_key, utc_now),
             billing=BillingService(store, utc_now, assets_dir=settings.merchants_dir),
+            funnel=funnel,
         )
 
 

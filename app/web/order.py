@@ -21,7 +21,6 @@ from app.billing.gateways import (
     details_message,
     failure_message,
 )
-from app.metrics import record_funnel
 from app.orderpage.form import HONEYPOT, PAGE_INPUTS
 from app.orderpage.payment import (
     NEVER_ECHOED,
@@ -110,7 +109,7 @@ def _count(page: MerchantPage, event: str) -> None:
     """Count a view or submit for the merchant's funnel; a failure costs the count only."""
     channel = "embed" if page.embed else "link"
     try:
-        record_funnel(portico().store, page.slug, event, page.language, channel, portico().clock())
+        portico().funnel.count(page.slug, event, page.language, channel, portico().clock())
     except Exception:
         log.exception("the %s of %s's order page was not counted", event, page.slug)
 

@@ -183,6 +183,9 @@ def test_the_order_page_counts_views_and_submits(app: Flask, client: FlaskClient
     token = open_form(client, "acme", "?lang=de")
     response = client.post("/acme/order?lang=de", data={**VALID["acme"], "form_token": token})
     assert response.status_code == 303
+    funnel = app.extensions["portico"].funnel
+    assert stored(app, "acme", "metrics") == []  # counted in memory: no write per view
+    funnel.flush()
     counts = {
         (d["language"], d["channel"]): (d["views"], d["submits"])
         for d in stored(app, "acme", "metrics")
@@ -191,6 +194,7 @@ def test_the_order_page_counts_views_and_submits(app: Flask, client: FlaskClient
     client.post(
         "/acme/order?lang=de", data={**VALID["acme"], "form_token": "forged"}
     )  # refused: no count
+    funnel.flush()
     assert sum(d["submits"] for d in stored(app, "acme", "metrics")) == 1
 
 
@@ -227,3 +231,22 @@ def test_dashboard_shows_the_numbers_and_offers_them_as_csv(
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     assert "mrr,EUR,39.00" in response.get_data(as_text=True)
+
+
+def test_counts_are_written_once_the_interval_has_passed(store: Store) -> None:
+    now = [0.0]
+    funnel = metrics.FunnelCounter(store, interval=10, timer=lambda: now[0])
+    day = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    before = {d["id"]: d["views"] for d in _funnel_documents(store)}
+    for _ in range(3):
+        funnel.count("acme", "view", "sv", "link", day)
+    assert {d["id"]: d["views"] for d in _funnel_documents(store)} == before
+    now[0] = 10.0
+    funnel.count("acme", "view", "sv", "link", day)
+    written = {d["id"]: d["views"] for d in _funnel_documents(store)}
+    assert written == {**before, "funnel:2026-05-01:sv:link": 4}
+
+
+def _funnel_documents(store: Store) -> list[dict]:
+    with store.read("acme") as tx:
+        return tx.collection("metrics").find(kind="funnel")
