@@ -106,7 +106,7 @@ def test_pending_cancellation_and_the_notice_with_feedback_prompt(
     )
     overview = page(client, done.headers["Location"])
     words = text(overview)
-    assert 'role="status"' in overview
+    assert 'id="done-notice"' in overview
     assert "Your cancellation has been received." in words
     assert "Canceled, ends on" in words
     assert "Next bill" not in words  # no further bill
@@ -118,4 +118,4 @@ def test_pending_cancellation_and_the_notice_with_feedback_prompt(
 
     plain = page(client, "/acme/portal?lang=en&done=unknown")
     assert "How did that go?" not in text(plain)
-    assert "notice--success" not in plain
+    assert 'id="done-notice"' not in plain
