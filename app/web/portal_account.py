@@ -297,11 +297,13 @@ def feedback(merchant: str) -> Response:
     try:
         given = parse_feedback(request.form.get("rating"), comment, action)
     except InvalidFeedback as error:
+        if error.field == "action":  # a hidden input: only a forged form gets it wrong
+            abort(400, gettext("This form is not valid for this page. Please reload the page."))
         return render_portal(
             user,
             "portal/feedback.html",
             status=422,
-            feedback_action=action if error.field != "action" else "other",
+            feedback_action=action,
             feedback_comment=comment[:MAX_COMMENT_LENGTH],
             feedback_errors=[_feedback_error(error.field)],
         )

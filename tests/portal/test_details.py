@@ -20,6 +20,7 @@ from tests.portal.account_helpers import (
 )
 from tests.portal.conftest import make_portal_app
 from tests.portal.helpers import Mailbox, csrf_token, sign_in, sign_up, stored
+from tests.web.test_order_page import VALID, open_form
 
 DETAILS = "/acme/portal/details?lang=en"
 JANA = "jana@example.com"
@@ -271,3 +272,31 @@ def test_every_demo_merchants_details_round_trip(
     assert response.status_code == 303, error_summary(response.get_data(as_text=True))
     after = customer(app, merchant, email)["fields"]
     assert after == {**before, **stored_as}
+
+
+def test_fields_a_fixed_condition_hides_are_left_out(app: Flask, mailbox: Mailbox) -> None:
+    """A private customer cannot change customer_type (portal: none), so company and
+    VAT ID never apply to them: not shown, and not taken from a forged post."""
+    client = app.test_client()
+    token = open_form(client, "acme", "?lang=en")
+    private = {**VALID["acme"], "email": JANA, "customer_type": "private", "form_token": token}
+    del private["company"], private["vat_id"]
+    assert client.post("/acme/order?lang=en", data=private).status_code == 303
+    sign_in(client, mailbox, "acme", JANA)
+    html = client.get(DETAILS).get_data(as_text=True)
+    assert 'name="company"' not in html and 'name="vat_id"' not in html
+    data = {name: value for name, value in SAVED.items() if name not in ("company", "vat_id")}
+    response = client.post(
+        DETAILS,
+        data={**data, "company": "Forged AG", "csrf_token": csrf_token(html)},
+    )
+    assert response.status_code == 303
+    assert "company" not in customer(app, "acme", JANA)["fields"]
+
+
+def test_the_page_speaks_the_customers_language(jana: FlaskClient) -> None:
+    html = jana.get("/acme/portal/details?lang=de").get_data(as_text=True)
+    assert '<html lang="de"' in html
+    assert '<legend class="section__title">Rechnungsadresse</legend>' in html
+    assert '<label class="field__label" for="first_name">Vorname</label>' in html
+    assert '<option value="DE" selected>Deutschland' in html
