@@ -63,7 +63,7 @@ translations: $(STAMP)
 	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k "ngettext:1,2" \
 		--project Portico --copyright-holder Portico -o locales/messages.pot .
 	$(BIN)/pybabel -q update -D messages -i locales/messages.pot \
-		-d locales --ignore-obsolete
+		-d locales --ignore-obsolete --no-fuzzy-matching
 	$(BIN)/pybabel compile -D messages -d locales --statistics
 	touch locales/.compiled
 
