@@ -211,6 +211,8 @@ def cancel(merchant: str) -> Response:
     if not settings.enabled:
         abort(404)
     subscription = _subscription(user)
+    if subscription["status"] == "canceled" or subscription["cancel_at_period_end"]:
+        abort(422, refusal_message("already_canceled"))
     actions = _actions()
     customer_id = user.customer_id or ""
     if request.method == "POST" and request.form.get("offer") == "accept":

@@ -262,6 +262,12 @@ def test_cancel_at_period_end_with_reason_and_comment_then_undo(
     assert "Your cancellation has been received." in overview
     assert "Canceled, ends on" in overview
 
+    # Canceled once, the cancel page says so instead of canceling again.
+    twice = acme.get(f"/acme/portal/subscription/cancel?lang=en&subscription={subscription['id']}")
+    assert twice.status_code == 422
+    assert "This subscription has been canceled already." in twice.get_data(as_text=True)
+    assert len(audits(app, "acme", "subscription.schedule_cancel")) == 1
+
     undo_page = url(HOME, "acme")
     undone = post(
         acme,
