@@ -100,6 +100,9 @@ def details(merchant: str) -> Response:
     # longer passes (the merchant tightened a rule) is not theirs to fix here.
     if any(form[name].errors for name in editable):
         return _render_details(user, form, customer, status=422)
+    for field in form:
+        if field.name not in editable and field.errors:
+            field.data = None  # its raw value is not storable; it is not stored either
     values = {name: value for name, value in form.values().items() if name in editable}
     try:
         service.update(
