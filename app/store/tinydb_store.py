@@ -19,7 +19,7 @@ through TinyDB's own extension points:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -254,6 +254,22 @@ class _MemoryStorage(Storage):
 
 class _Table(Table):
     document_id_class = str
+
+    def _update_table(self, updater: Callable[[dict[str, Mapping]], None]) -> None:
+        """Change the table's dict in place instead of rebuilding it twice per change.
+
+        TinyDB's own version copies the whole table before and after every
+        insert, update or delete (to convert ids), which made a write
+        transaction that adds to a table of n documents cost O(n) per change:
+        a sign-up in a store of 10 000 customers took many times one in 100.
+        Our ids are already ``str`` and every write transaction works on its
+        own copy of the tables (:func:`_working_copy`), so changing that copy
+        in place is safe.
+        """
+        tables = self._storage.read()
+        updater(tables.setdefault(self.name, {}))
+        self._storage.write(tables)
+        self.clear_cache()
 
 
 class _Database(TinyDB):
