@@ -343,7 +343,7 @@ class _Collection(_ReadCollection):
     """A collection inside a write transaction."""
 
     def insert(self, document: Mapping[str, Any]) -> Document:
-        stored = json_document(document)
+        stored = _without_nul(json_document(document))
         id = stored.get("id")
         if not isinstance(id, str) or not id:
             raise ValueError(f'a document needs a non-empty string "id", not {id!r}')
@@ -357,7 +357,7 @@ class _Collection(_ReadCollection):
         return stored
 
     def update(self, id: str, changes: Mapping[str, Any]) -> Document:
-        fields = json_document(changes)
+        fields = _without_nul(json_document(changes))
         if fields.get("id", id) != id:
             raise ValueError(f"the id of {self._name} {id!r} cannot change")
         row = self._conn.execute(
@@ -382,3 +382,21 @@ def _containment_is_equality(equals: Mapping[str, Any]) -> bool:
     """Whether ``doc @> equals`` already means exact equality: for text, booleans and
     null it does; numbers (1 = 1.0) and lists or objects (subsets match) need a check."""
     return all(value is None or type(value) in (str, bool) for value in equals.values())
+
+
+def _without_nul(document: Document) -> Document:
+    """``document`` unless a text in it holds U+0000, which jsonb cannot store
+    (:class:`ValueError`, before the database refuses it less clearly)."""
+    if _has_nul(document):
+        raise ValueError("text with the character U+0000 (NUL) cannot be stored in PostgreSQL")
+    return document
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False

@@ -133,3 +133,18 @@ def test_backups_move_between_the_stores(
         assert [d["number"] for d in tx.collection("invoices").all()] == [1, 2, 3]
     with fresh.write("acme") as tx:
         assert tx.next_number("invoice") == 5
+
+
+@pytest.mark.parametrize(
+    "document", [{"id": "c1", "name": "a\x00b"}, {"id": "c1", "x": {"k\x00": 1}}]
+)
+def test_text_with_nul_is_refused_clearly(postgres_store: PostgresStore, document: dict) -> None:
+    refused = pytest.raises(ValueError, match=r"U\+0000 \(NUL\) cannot be stored")
+    with refused, postgres_store.write("acme") as tx:
+        tx.collection("customers").insert(document)
+    with postgres_store.write("acme") as tx:
+        tx.collection("customers").insert({"id": "c1", "name": "a\\u0000b"})  # no NUL: fine
+        with pytest.raises(ValueError, match="NUL"):
+            tx.collection("customers").update("c1", {"name": "\x00"})
+    with postgres_store.read("acme") as tx:
+        assert tx.collection("customers").get("c1") == {"id": "c1", "name": "a\\u0000b"}
