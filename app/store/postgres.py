@@ -307,10 +307,12 @@ class _ReadCollection:
     def count(self, **equals: Any) -> int:
         if not _containment_is_equality(equals):
             return sum(1 for _ in self._matching(equals))
-        row = self._conn.execute(
-            "SELECT count(*) FROM documents WHERE merchant = %s AND collection = %s AND doc @> %s",
-            (self._merchant, self._name, Jsonb(json_document(equals))),
-        ).fetchone()
+        query = "SELECT count(*) FROM documents WHERE merchant = %s AND collection = %s"
+        params: list[Any] = [self._merchant, self._name]
+        if equals:
+            query += " AND doc @> %s"
+            params.append(Jsonb(json_document(equals)))
+        row = self._conn.execute(query, params).fetchone()
         assert row is not None
         return row[0]
 
