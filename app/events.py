@@ -38,6 +38,7 @@ def emit(
             "type": event_type,
             "customer_id": customer_id,
             "created_at": iso(now),
+            "dispatched_at": None,  # set once a delivery per subscribed endpoint exists
             "data": dict(data),
         }
     )

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, abort, current_app, g, request
+from flask_babel import gettext
 
 
 def allow_framing(origins: tuple[str, ...]) -> None:
@@ -82,5 +83,14 @@ def is_same_origin_post() -> bool:
     return origin.lower() in {own_origin(), request.host_url.rstrip("/").lower()}
 
 
+def _refuse_nul_characters() -> None:
+    """No person types a NUL character, and PostgreSQL's text cannot hold one: a form
+    or query value that contains one is refused before any view reads it."""
+    values = request.args.values() if request.method in ("GET", "HEAD") else request.values.values()
+    if any("\x00" in value for value in values):
+        abort(400, gettext("The request contains characters that cannot be stored."))
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_nul_characters)
     app.after_request(_set_headers)

@@ -87,9 +87,7 @@ def fan_out(store: Store, merchant: str, config: MerchantConfig, now: datetime) 
     with store.write(merchant) as tx:
         outbox = tx.collection("outbox")
         deliveries = tx.collection("webhook_deliveries")
-        for event in outbox.find(kind="event"):
-            if event.get("dispatched_at"):
-                continue
+        for event in outbox.find(kind="event", dispatched_at=None):
             for endpoint in config.webhooks:
                 if event["type"] not in endpoint.events:
                     continue

@@ -466,3 +466,16 @@ def test_a_10000_character_field_name_and_400_fields_are_answered_cleanly(
     assert post_and_check(post_app, "acme", data={"x" * 10_000: "1", "form_token": token}) == 400
     many = {f"f{i}": "1" for i in range(1_000)}
     assert post_and_check(post_app, "acme", data={**many, "form_token": token}) in {400, 413}
+
+
+@pytest.mark.parametrize("field", ["company", "email", "homepage"])
+def test_a_nul_character_is_refused_before_anything_is_stored(post_app: Flask, field: str) -> None:
+    """PostgreSQL cannot store NUL in text: it must never reach a store."""
+    token = post_app.extensions["portico"].form_tokens.issue("acme")
+    data = {**VALID["acme"], "form_token": token, field: "Ex\x00ample"}
+    before = len(stored(post_app, "acme", "customers"))
+    response = post_app.test_client().post("/acme/order?lang=en", data=data)
+    assert response.status_code == 400
+    assert "characters that cannot be stored" in response.get_data(as_text=True)
+    assert len(stored(post_app, "acme", "customers")) == before
+    assert post_app.test_client().get("/acme/order?company=a%00b").status_code == 400
