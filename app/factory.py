@@ -39,6 +39,7 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     app = Flask(__name__, static_folder=None, template_folder=None)
     _configure(app, settings)
     app.extensions["portico"] = Portico.from_settings(settings)
+    errors.init_app(app)  # first: every request, even one a later hook refuses, gets an id
     i18n.init_app(app)
     themes.init_app(app)
     security.init_app(app)
@@ -53,7 +54,6 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(portal_payment.blueprint)
     app.register_blueprint(preview.blueprint)
     limits.init_app(app, settings.rate_limit_storage, settings.signup_rate_limit)
-    errors.init_app(app)
     return app
 
 
