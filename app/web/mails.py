@@ -332,6 +332,24 @@ def _deliver_one(
         tx.collection("outbox").update(entry["id"], changes)
 
 
+def send_now(loaded: LoadedMerchant, customer_id: str) -> None:
+    """Send one customer's pending mails at once, best effort: they wait in the outbox,
+    so a failure here is logged and retried by ``portico mail deliver``, never shown to
+    the customer. Other customers' mails are left to that command."""
+    container = portico()
+    try:
+        deliver_pending(
+            container.store,
+            loaded,
+            container.mailer,
+            container.settings.base_url,
+            container.clock,
+            customer_id=customer_id,
+        )
+    except Exception:
+        log.exception("mails of %s stay in the outbox for a later attempt", loaded.slug)
+
+
 def deliver_all(merchant: str | None = None) -> list[Delivery]:
     """Send the pending mails of one merchant (by slug) or of all, with the current app's
     store, mailer and billing; a merchant whose file has errors is reported, not sent."""

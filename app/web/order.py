@@ -34,7 +34,7 @@ from app.services.formtoken import InvalidFormToken, TokenProblem
 from app.services.signup import ConsentGiven, SignupRequest
 from app.web.container import portico
 from app.web.i18n import current_translations
-from app.web.mails import deliver_pending
+from app.web.mails import send_now
 from app.web.merchant import MerchantPage, open_merchant, render_page
 from app.web.security import allow_form_action, allow_framing, is_same_origin_post
 from forms import BuildContext, OrderedForm
@@ -164,7 +164,7 @@ def submit_order(merchant: str) -> Response:
         notice = failure_message(error.code, current_translations())
         return _render_order(page, form, status=422, notice=notice)
     if result.created:
-        _send_mails(page, result.customer_id)
+        send_now(page.loaded, result.customer_id)
     redirect_url = page.config.order_page.success.redirect_url
     if redirect_url and not page.embed:
         allow_form_action(redirect_url)
@@ -175,24 +175,6 @@ def submit_order(merchant: str) -> Response:
         ),
         code=303,
     )
-
-
-def _send_mails(page: MerchantPage, customer_id: str) -> None:
-    """Send the new customer's confirmation now, best effort: the sign-up is committed and
-    its mail waits in the outbox, so a failure here is logged and retried, never shown.
-    Other customers' mails are left to ``portico mail deliver``."""
-    container = portico()
-    try:
-        deliver_pending(
-            container.store,
-            page.loaded,
-            container.mailer,
-            container.settings.base_url,
-            container.clock,
-            customer_id=customer_id,
-        )
-    except Exception:
-        log.exception("mails of %s stay in the outbox for a later attempt", page.slug)
 
 
 def _signup_request(page: MerchantPage, form: OrderedForm, nonce: str) -> SignupRequest:

@@ -10,7 +10,6 @@ After an action the customer lands on the overview, which confirms it.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -24,11 +23,10 @@ from app.documents import iso, parse_iso
 from app.portal.documents import customer_actor
 from app.portal.subscriptions import MAX_COMMENT_LENGTH, SubscriptionActions
 from app.web.container import portico
-from app.web.mails import deliver_pending
+from app.web.mails import send_now
 from app.web.portal_auth import SignedIn, home_url, portal_login_required, render_portal, signed_in
 from app.web.portal_overview import invoice_view, plan_view
 
-log = logging.getLogger(__name__)
 blueprint = Blueprint("portal_subscription", __name__)
 FormErrors = list[tuple[str, str, str]]  # (input id, label, message)
 
@@ -108,23 +106,6 @@ def _act(user: SignedIn, action: Callable[..., ActionResult], **kwargs: Any) -> 
         abort(422, refusal_message(refused.reason))
     except NotFoundError:
         abort(404)
-
-
-def _send_mails(user: SignedIn) -> None:
-    """Send the customer's new mails now, best effort: they wait in the outbox, so a
-    failure here is logged and retried by ``portico mail deliver``, never shown."""
-    container = portico()
-    try:
-        deliver_pending(
-            container.store,
-            user.page.loaded,
-            container.mailer,
-            container.settings.base_url,
-            container.clock,
-            customer_id=user.customer_id,
-        )
-    except Exception:
-        log.exception("mails of %s stay in the outbox for a later attempt", user.page.slug)
 
 
 # --- changing the plan ------------------------------------------------------
@@ -268,7 +249,7 @@ def cancel(merchant: str) -> Response:
                 "Amounts are computed for the moment you see them. Please review the cancellation again."
             )
         else:
-            _send_mails(user)
+            send_now(user.page.loaded, user.customer_id)
             later = result.outcome.action == "schedule_cancel"
             return _done(user, "cancel_scheduled" if later else "cancel")
     preview = _act(
@@ -330,5 +311,5 @@ def resume(merchant: str) -> Response:
     user = signed_in()
     _pause_enabled(user)
     _act(user, _actions().resume, subscription_id=_subscription(user)["id"])
-    _send_mails(user)
+    send_now(user.page.loaded, user.customer_id)
     return _done(user, "resume")
