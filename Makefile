@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint translations translations-check screenshots clean browser fuzz soak
+.PHONY: run test lint translations translations-check screenshots clean browser fuzz soak bench wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,19 @@ fuzz: $(STAMP)
 SOAK_SECONDS ?= 600
 soak: $(STAMP) locales/.compiled
 	PORTICO_SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/pytest -s tests/reliability
+
+# Benchmarks against baselines measured in the same run; writes bench/results.md (about
+# 15 minutes; BENCH_FLAGS=--quick for a smoke run). Never part of `make test`.
+BENCH_FLAGS ?=
+bench: $(STAMP) locales/.compiled wrk
+	$(BIN)/python -m bench.run $(BENCH_FLAGS)
+
+wrk:
+	@if command -v wrk >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's wrk for the benchmarks"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	else echo "wrk is not installed and cannot be installed here: a Python driver makes the load"; fi
 
 translations: $(STAMP)
 	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k "ngettext:1,2" \
