@@ -216,7 +216,13 @@ def inert_problems(html: str, payload: str) -> list[str]:
             value = "".join(attrs.get(name, "").split()).lower()
             if value.startswith(("javascript:", "vbscript:", "data:text")):
                 problems.append(f"<{tag} {name}={attrs[name]!r}>")
-        if "autofocus" in attrs and tag not in ("input", "textarea", "select"):
+        # The portal's own error summary takes focus on load (a payload bringing it would
+        # have to bring its id too, and any handler it adds is caught above).
+        if (
+            "autofocus" in attrs
+            and tag not in ("input", "textarea", "select")
+            and not (tag == "div" and attrs.get("id") == "error-summary")
+        ):
             problems.append(f"<{tag} autofocus>")
     if "<" in payload and payload in html:
         problems.append("the payload appears unescaped")
