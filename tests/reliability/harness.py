@@ -14,8 +14,9 @@ longer ``make soak``):
 - :func:`check_stored` reads the data files as a fresh process would, with
   plain ``json``, and checks them against what the clients were told.
 
-New actions (portal sign-in, plan changes) plug in as further client steps
-and further checks over the same files.
+Portal changes by signed-in customers are the clients of
+``portal_load.py``, noted in the same kind of files and checked over the same
+data files.
 """
 
 from __future__ import annotations
@@ -191,6 +192,15 @@ class Gunicorn:
         with suppress(ProcessLookupError):  # workers orphaned by a master that died first
             os.killpg(self.process.pid, signal.SIGKILL)
 
+    def cli(self, *args: str) -> str:
+        """Run ``portico ARGS`` on this server's instance, as its timer would; its output."""
+        portico = Path(sys.executable).with_name("portico")
+        done = subprocess.run(
+            [str(portico), *args], cwd=ROOT, env=self.environment(), capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
     def log(self, last: int = 4000) -> str:
         return self.log_path.read_text(errors="replace")[-last:] if self.log_path.exists() else ""
 
@@ -217,7 +227,8 @@ def request(
 @dataclass(frozen=True)
 class ClientPlan:
     """What one client process does: ``signups`` sign-ups, or sign up until ``until``
-    (a ``time.time()``); every ``double_every``-th form is sent twice at once."""
+    (a ``time.time()``) or until the file ``stop`` exists; every ``double_every``-th
+    form is sent twice at once."""
 
     base_url: str
     number: int
@@ -226,6 +237,15 @@ class ClientPlan:
     until: float | None = None
     double_every: int = 5
     give_up_after: float = 60.0  # a post unanswered this long is noted as lost
+    stop: Path | None = None
+
+    def goes_on(self, done: int, limit: int | None) -> bool:
+        """Whether to start another round, ``done`` of at most ``limit`` being done."""
+        return (
+            (limit is None or done < limit)
+            and (self.until is None or time.time() < self.until)
+            and (self.stop is None or not self.stop.exists())
+        )
 
 
 class Notebook:
@@ -234,6 +254,7 @@ class Notebook:
     def __init__(self, path: Path) -> None:
         self._file = path.open("a")
         self._lock = threading.Lock()
+        self.retried = 0  # requests sent again after a transport error, so far
 
     def write(self, line: str) -> None:
         with self._lock:
@@ -244,9 +265,17 @@ class Notebook:
         self._file.close()
 
 
-def _retrying(plan: ClientPlan, notes: Notebook, method: str, path: str, body: bytes | None = None):
+def _retrying(
+    plan: ClientPlan,
+    notes: Notebook,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+):
     """Repeat a request that found the server down (killed, restarting) until it is answered."""
-    headers = {"Content-Type": "application/x-www-form-urlencoded"} if body else {}
+    form = {"Content-Type": "application/x-www-form-urlencoded"} if body else {}
+    headers = {**form, **(headers or {})}
     deadline = time.monotonic() + plan.give_up_after
     while True:
         try:
@@ -256,6 +285,7 @@ def _retrying(plan: ClientPlan, notes: Notebook, method: str, path: str, body: b
                 notes.write(f"gave-up {method} {path} {type(error).__name__}\n")
                 return None
             notes.write(f"retry {method} {type(error).__name__}\n")
+            notes.retried += 1
             time.sleep(random.uniform(0.02, 0.2))
 
 
@@ -294,9 +324,7 @@ def run_client(plan: ClientPlan) -> None:
     notes = Notebook(plan.notes)
     try:
         count = 0
-        while (plan.signups is None or count < plan.signups) and (
-            plan.until is None or time.time() < plan.until
-        ):
+        while plan.goes_on(count, plan.signups):
             merchant = MERCHANTS[(plan.number + count) % len(MERCHANTS)]
             page = _retrying(plan, notes, "GET", f"/{merchant}/order")
             if page is None:
@@ -380,7 +408,7 @@ def check_stored(data_dir: Path, acknowledged: dict[str, dict[str, str]]) -> dic
 
     Every acknowledged sign-up is stored, for the customer who was told so; each
     stored sign-up has exactly one customer, one subscription and one
-    confirmation mail; ids and nonces never repeat; customer numbers count
+    confirmation mail (portal changes add mails of other kinds); ids and nonces never repeat; customer numbers count
     1, 2, 3 … without a gap or a repeat.
     """
     stored = {}
@@ -403,7 +431,11 @@ def check_stored(data_dir: Path, acknowledged: dict[str, dict[str, str]]) -> dic
         numbers = sorted(int(c["number"].removeprefix("C-")) for c in customers.values())
         assert numbers == list(range(1, len(customers) + 1)), f"{merchant}: numbers {numbers}"
         assert data.get("_sequences", {}).get("customer", {}).get("value", 0) == len(customers)
-        mails = Counter(e["customer_id"] for e in outbox.values() if e["kind"] == "mail")
+        mails = Counter(
+            e["customer_id"]
+            for e in outbox.values()
+            if e["kind"] == "mail" and e["template"] == "signup_confirmation"
+        )
         assert mails == Counter(list(customers)), f"{merchant}: not one confirmation per customer"
         stored[merchant] = len(signups)
     return stored
@@ -412,6 +444,17 @@ def check_stored(data_dir: Path, acknowledged: dict[str, dict[str, str]]) -> dic
 def sent_mails(instance_dir: Path) -> list[Path]:
     folder = instance_dir / "outbox"
     return sorted(folder.glob("*.eml")) if folder.exists() else []
+
+
+def mail_entries(data_dir: Path) -> int:
+    """How many mails the merchant files hold (each is sent once, as one ``.eml``)."""
+    total = 0
+    for merchant in MERCHANTS:
+        path = data_dir / f"{merchant}.json"
+        if path.exists():
+            outbox = read_data_file(path).get("outbox", {}).values()
+            total += sum(entry["kind"] == "mail" for entry in outbox)
+    return total
 
 
 def unsent(data_dir: Path) -> Iterator[str]:
