@@ -23,9 +23,8 @@ from tests.browser.conftest import LiveServer
 from tests.browser.test_portal_browser import PortalServer, ask_for_link, customer
 from tests.conftest import DEMO_MERCHANTS
 from tests.portal import conftest as portal_conftest
-from tests.portal.account_helpers import edited_config
 from tests.portal.conftest import make_portal_app
-from tests.portal.helpers import Mailbox, sign_up, stored
+from tests.portal.helpers import Mailbox, edited_config, sign_up, stored
 from tests.portal.test_preferences import NEWSLETTER
 
 pytestmark = pytest.mark.browser

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import re
+import shutil
 import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from tests.conftest import DEMO_CONFIG
 from tests.web.test_order_page import VALID, open_form
 
 LINK = re.compile(r"https?://\S+/portal/verify/[A-Za-z0-9_-]+\?lang=[a-z]{2}")
@@ -184,3 +187,40 @@ def drain(app: Flask) -> None:
 
 def portal_services(app: Flask):
     return app.extensions["portico"].portal
+
+
+def signed_in_client(app: Flask, mailbox: Mailbox, merchant: str, email: str) -> FlaskClient:
+    """A new browser that signed up at ``merchant`` with ``email`` (in English) and signed in."""
+    client = app.test_client()
+    sign_up(client, merchant, email)
+    sign_in(client, mailbox, merchant, email)
+    return client
+
+
+def page_token(client: FlaskClient, path: str) -> str:
+    """The session's form token, from the page at ``path``."""
+    response = client.get(path)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return csrf_token(response.get_data(as_text=True))
+
+
+def customer_of(app: Flask, merchant: str, email: str) -> dict:
+    """The one stored customer with this address."""
+    found = [c for c in stored(app, merchant, "customers") if c["email_key"] == email.casefold()]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def audits(app: Flask, merchant: str, action: str) -> list[dict]:
+    return [a for a in stored(app, merchant, "audit") if a["action"] == action]
+
+
+def edited_config(tmp_path: Path, merchant: str, old: str, new: str) -> Path:
+    """A copy of the demo config whose ``merchant`` YAML has ``old`` replaced by ``new``."""
+    target = tmp_path / "config"
+    shutil.copytree(DEMO_CONFIG, target)
+    path = target / "merchants" / f"{merchant}.yaml"
+    source = path.read_text(encoding="utf-8")
+    assert source.count(old) == 1, old
+    path.write_text(source.replace(old, new), encoding="utf-8")
+    return target

@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from app.portal.tokens import DIRECT
-from tests.portal.helpers import confirm, csrf_token, sign_up, stored
+from tests.portal.helpers import confirm, customer_of, page_token, sign_up, stored
 
 CARD = {"card_number": "4242 4242 4242 4242", "card_expiry": "12 / 30", "card_cvc": "123"}
 NO_FUNDS_CARD = {**CARD, "card_number": "4000 0000 0000 9995"}
@@ -31,12 +31,6 @@ def customer_signed_in(app: Flask, merchant: str, email: str) -> tuple[FlaskClie
     return client, customer_of(app, merchant, email)
 
 
-def customer_of(app: Flask, merchant: str, email: str) -> dict:
-    found = [c for c in stored(app, merchant, "customers") if c["email_key"] == email.casefold()]
-    assert len(found) == 1, found
-    return found[0]
-
-
 def invoices_of(app: Flask, merchant: str, customer: dict) -> list[dict]:
     return [i for i in stored(app, merchant, "invoices") if i["customer_id"] == customer["id"]]
 
@@ -49,20 +43,10 @@ def methods_of(app: Flask, merchant: str, customer: dict) -> list[dict]:
     ]
 
 
-def audits(app: Flask, merchant: str, action: str) -> list[dict]:
-    return [a for a in stored(app, merchant, "audit") if a["action"] == action]
-
-
-def token_of(client: FlaskClient, path: str) -> str:
-    response = client.get(path)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return csrf_token(response.get_data(as_text=True))
-
-
 def post_methods(client: FlaskClient, merchant: str, **data: str) -> TestResponse:
     """A form of the payment-methods page, with the session's form token."""
     path = f"/{merchant}/portal/payment-methods?lang=en"
-    return client.post(path, data={"csrf_token": token_of(client, path), **data})
+    return client.post(path, data={"csrf_token": page_token(client, path), **data})
 
 
 def add_card(client: FlaskClient, merchant: str, card: dict[str, str] = CARD) -> TestResponse:

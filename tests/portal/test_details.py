@@ -9,17 +9,20 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.portal.account_helpers import (
-    audits,
-    customer,
-    edited_config,
-    error_summary,
-    events,
-    page_token,
-    signed_in,
-)
+from tests.portal.account_helpers import error_summary, events
 from tests.portal.conftest import make_portal_app
-from tests.portal.helpers import Mailbox, csrf_token, sign_in, sign_up, stored
+from tests.portal.helpers import (
+    Mailbox,
+    audits,
+    csrf_token,
+    customer_of,
+    edited_config,
+    page_token,
+    sign_in,
+    sign_up,
+    signed_in_client,
+    stored,
+)
 from tests.web.test_order_page import VALID, open_form
 
 DETAILS = "/acme/portal/details?lang=en"
@@ -40,7 +43,7 @@ SAVED = {
 
 @pytest.fixture
 def jana(app: Flask, mailbox: Mailbox) -> FlaskClient:
-    return signed_in(app, mailbox, "acme", JANA)
+    return signed_in_client(app, mailbox, "acme", JANA)
 
 
 def post_details(client: FlaskClient, **changes: str) -> object:
@@ -70,7 +73,7 @@ def test_a_valid_change_is_stored_audited_and_announced(app: Flask, jana: FlaskC
     response = post_details(jana, company="Neue Firma AG", phone="030 7654321", vat_id="")
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/acme/portal/details?lang=en&saved=1")
-    fields = customer(app, "acme", JANA)["fields"]
+    fields = customer_of(app, "acme", JANA)["fields"]
     assert fields["company"] == "Neue Firma AG"
     assert fields["phone"] == "+49307654321"  # as the order page stores it: E.164
     assert "vat_id" not in fields  # emptied
@@ -85,7 +88,7 @@ def test_a_valid_change_is_stored_audited_and_announced(app: Flask, jana: FlaskC
     }
     assert entry["after"] == {"company": "Neue Firma AG", "phone": "+49307654321", "vat_id": None}
     [event] = events(app, "acme", "customer.updated")
-    assert event["customer_id"] == customer(app, "acme", JANA)["id"]
+    assert event["customer_id"] == customer_of(app, "acme", JANA)["id"]
     assert event["data"]["changed"] == ["company", "phone", "vat_id"]
     assert event["data"]["fields"]["company"] == "Neue Firma AG"
 
@@ -118,7 +121,7 @@ def test_saving_unchanged_details_records_nothing(app: Flask, jana: FlaskClient)
 def test_invalid_input_is_refused_with_a_summary_and_kept(
     app: Flask, jana: FlaskClient, changes: dict[str, str], field: str, message: str
 ) -> None:
-    before = customer(app, "acme", JANA)
+    before = customer_of(app, "acme", JANA)
     response = post_details(jana, city="Potsdam", **changes)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -127,7 +130,7 @@ def test_invalid_input_is_refused_with_a_summary_and_kept(
     assert 'value="Potsdam"' in html  # the input is kept
     assert 'aria-invalid="true"' in html
     assert "<title>Error: Your details" in html
-    assert customer(app, "acme", JANA) == before
+    assert customer_of(app, "acme", JANA) == before
     assert audits(app, "acme", "customer.update") == []
 
 
@@ -140,7 +143,7 @@ def test_forged_read_none_and_unknown_inputs_change_nothing(app: Flask, jana: Fl
         is_admin="1",  # no such field
     )
     assert response.status_code == 303
-    stored_customer = customer(app, "acme", JANA)
+    stored_customer = customer_of(app, "acme", JANA)
     assert stored_customer["email"] == JANA
     assert stored_customer["fields"]["email"] == JANA
     assert stored_customer["fields"]["customer_type"] == "business"
@@ -151,12 +154,12 @@ def test_forged_read_none_and_unknown_inputs_change_nothing(app: Flask, jana: Fl
 
 
 def test_a_post_without_the_session_token_is_refused(app: Flask, jana: FlaskClient) -> None:
-    before = customer(app, "acme", JANA)
+    before = customer_of(app, "acme", JANA)
     response = jana.post(DETAILS, data={**SAVED, "city": "Potsdam"})
     assert response.status_code == 400
     wrong = jana.post(DETAILS, data={**SAVED, "city": "Potsdam", "csrf_token": "x" * 40})
     assert wrong.status_code == 400
-    assert customer(app, "acme", JANA) == before
+    assert customer_of(app, "acme", JANA) == before
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(app: Flask) -> None:
@@ -198,16 +201,16 @@ def email_editable(tmp_path: Path, mailbox: Mailbox) -> Flask:
 
 def test_the_email_cannot_become_another_accounts(email_editable: Flask, mailbox: Mailbox) -> None:
     app = email_editable
-    jana = signed_in(app, mailbox, "acme", JANA)
+    jana = signed_in_client(app, mailbox, "acme", JANA)
     sign_up(app.test_client(), "acme", "max@example.com")
-    before = customer(app, "acme", JANA)
+    before = customer_of(app, "acme", JANA)
     response = post_details(jana, email="MAX@example.com")
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     [problem] = error_summary(html)
     assert "Email: Another account already uses this email address." in problem
     assert 'value="MAX@example.com"' in html
-    assert customer(app, "acme", JANA) == before
+    assert customer_of(app, "acme", JANA) == before
     assert events(app, "acme", "customer.updated") == []
 
 
@@ -215,10 +218,10 @@ def test_a_new_email_is_the_sign_in_address_and_the_session_goes_on(
     email_editable: Flask, mailbox: Mailbox
 ) -> None:
     app = email_editable
-    jana = signed_in(app, mailbox, "acme", JANA)
+    jana = signed_in_client(app, mailbox, "acme", JANA)
     response = post_details(jana, email="Jana.Schmidt@Example.com")
     assert response.status_code == 303
-    updated = customer(app, "acme", "jana.schmidt@example.com")
+    updated = customer_of(app, "acme", "jana.schmidt@example.com")
     assert updated["email"] == "Jana.Schmidt@example.com"
     assert updated["email_key"] == "jana.schmidt@example.com"
     assert updated["fields"]["email"] == "Jana.Schmidt@example.com"
@@ -256,10 +259,10 @@ def test_every_demo_merchants_details_round_trip(
 ) -> None:
     """Each merchant's editable fields come back as stored, and a change is kept as the
     order page would keep it (an unticked box is False, a postcode normalized)."""
-    client = signed_in(app, mailbox, merchant, email)
+    client = signed_in_client(app, mailbox, merchant, email)
     path = f"/{merchant}/portal/details?lang=en"
     html = client.get(path).get_data(as_text=True)
-    before = customer(app, merchant, email)["fields"]
+    before = customer_of(app, merchant, email)["fields"]
     editable = re.findall(
         r'<(?:input|select|textarea) class="input[^"]*" id="[^"]+" name="(\w+)"', html
     )
@@ -270,7 +273,7 @@ def test_every_demo_merchants_details_round_trip(
     data["csrf_token"] = csrf_token(html)
     response = client.post(path, data={k: v for k, v in data.items() if v is not None})
     assert response.status_code == 303, error_summary(response.get_data(as_text=True))
-    after = customer(app, merchant, email)["fields"]
+    after = customer_of(app, merchant, email)["fields"]
     assert after == {**before, **stored_as}
 
 
@@ -291,7 +294,7 @@ def test_fields_a_fixed_condition_hides_are_left_out(app: Flask, mailbox: Mailbo
         data={**data, "company": "Forged AG", "csrf_token": csrf_token(html)},
     )
     assert response.status_code == 303
-    assert "company" not in customer(app, "acme", JANA)["fields"]
+    assert "company" not in customer_of(app, "acme", JANA)["fields"]
 
 
 def test_the_page_speaks_the_customers_language(jana: FlaskClient) -> None:
@@ -306,11 +309,11 @@ def test_a_stored_value_that_no_longer_passes_does_not_block_saving(
     app: Flask, jana: FlaskClient
 ) -> None:
     """Not the customer's to fix here: a read-only value the rules now refuse stays as is."""
-    stored_customer = customer(app, "acme", JANA)
+    stored_customer = customer_of(app, "acme", JANA)
     with app.extensions["portico"].store.write("acme") as tx:
         fields = {**stored_customer["fields"], "customer_type": "reseller"}
         tx.collection("customers").update(stored_customer["id"], {"fields": fields})
     response = post_details(jana, city="Potsdam")
     assert response.status_code == 303
-    saved = customer(app, "acme", JANA)["fields"]
+    saved = customer_of(app, "acme", JANA)["fields"]
     assert saved["city"] == "Potsdam" and saved["customer_type"] == "reseller"

@@ -10,16 +10,16 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.portal.account_helpers import (
-    customer,
-    edited_config,
-    error_summary,
-    events,
-    page_token,
-    signed_in,
-)
+from tests.portal.account_helpers import error_summary, events
 from tests.portal.conftest import make_portal_app
-from tests.portal.helpers import Mailbox, stored
+from tests.portal.helpers import (
+    Mailbox,
+    customer_of,
+    edited_config,
+    page_token,
+    signed_in_client,
+    stored,
+)
 from tests.portal.test_details import DETAILS, SAVED
 
 FEEDBACK = "/acme/portal/feedback?lang=en"
@@ -28,7 +28,7 @@ JANA = "jana@example.com"
 
 @pytest.fixture
 def jana(app: Flask, mailbox: Mailbox) -> FlaskClient:
-    return signed_in(app, mailbox, "acme", JANA)
+    return signed_in_client(app, mailbox, "acme", JANA)
 
 
 def send(client: FlaskClient, **form: str) -> object:
@@ -65,7 +65,7 @@ def test_a_rating_is_stored_announced_and_thanked(app: Flask, jana: FlaskClient)
     assert entry["rating"] == 4
     assert entry["comment"] == "Quick and easy."
     assert entry["action"] == "details"
-    assert entry["customer_id"] == customer(app, "acme", JANA)["id"]
+    assert entry["customer_id"] == customer_of(app, "acme", JANA)["id"]
     assert entry["at"]
     [event] = events(app, "acme", "portal.feedback")
     assert event["data"] == entry
@@ -130,7 +130,7 @@ def no_feedback(tmp_path: Path, mailbox: Mailbox) -> Iterator[Flask]:
 
 
 def test_a_merchant_can_switch_feedback_off(no_feedback: Flask, mailbox: Mailbox) -> None:
-    jana = signed_in(no_feedback, mailbox, "acme", JANA)
+    jana = signed_in_client(no_feedback, mailbox, "acme", JANA)
     html = saved_details_page(jana)
     assert "Your details have been saved." in html
     assert 'name="rating"' not in html

@@ -9,8 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.portal.faq import FaqEntry, fold, search, text_of, words
-from tests.portal.account_helpers import signed_in
-from tests.portal.helpers import Mailbox
+from tests.portal.helpers import Mailbox, signed_in_client
 
 CANCEL = {"en": "How do I cancel?", "de": "Wie kündige ich?"}
 CHARGED = {"en": "When am I charged?", "de": "Wann wird abgebucht?"}
@@ -68,7 +67,7 @@ def test_help_is_public_and_shows_the_support_contact(client: FlaskClient) -> No
 
 
 def test_help_signed_in_shows_in_the_portal(app: Flask, mailbox: Mailbox) -> None:
-    jana = signed_in(app, mailbox, "acme", "jana@example.com")
+    jana = signed_in_client(app, mailbox, "acme", "jana@example.com")
     html = jana.get("/acme/portal/help?lang=en&q=cancel").get_data(as_text=True)
     assert "Signed in as jana@example.com" in html
     assert 'aria-current="page">Help<' in html

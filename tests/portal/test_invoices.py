@@ -10,13 +10,11 @@ from flask import Flask
 from pypdf import PdfReader
 
 from app.money import Money
-from tests.portal.account_helpers import edited_config
 from tests.portal.conftest import make_portal_app
-from tests.portal.helpers import Mailbox, csrf_token, sign_up
+from tests.portal.helpers import Mailbox, audits, csrf_token, edited_config, sign_up
 from tests.portal.payment_helpers import (
     NO_FUNDS_CARD,
     add_card,
-    audits,
     customer_signed_in,
     invoices_of,
     sign_in_directly,

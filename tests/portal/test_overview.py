@@ -7,15 +7,8 @@ from __future__ import annotations
 from flask import Flask
 
 from app.money import Money
-from tests.portal.helpers import Mailbox, sign_in, stored
-from tests.portal.subscription_helpers import (
-    hidden,
-    page,
-    post,
-    signed_in_client,
-    subscription_of,
-    text,
-)
+from tests.portal.helpers import Mailbox, sign_in, signed_in_client, stored
+from tests.portal.subscription_helpers import hidden, page, post, subscription_of, text
 from tests.web.test_order_page import VALID, open_form
 
 ACME = "jana@example.com"

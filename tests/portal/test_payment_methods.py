@@ -11,16 +11,13 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from tests.portal.account_helpers import edited_config
 from tests.portal.conftest import make_portal_app
-from tests.portal.helpers import Mailbox, csrf_token
+from tests.portal.helpers import Mailbox, audits, csrf_token, customer_of, edited_config
 from tests.portal.payment_helpers import (
     CARD,
     DECLINED_CARD,
     IBAN,
     add_card,
-    audits,
-    customer_of,
     customer_signed_in,
     methods_of,
     post_methods,

@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.portal.account_helpers import audits, customer, edited_config, events, page_token
+from tests.portal.account_helpers import events
 from tests.portal.conftest import make_portal_app
-from tests.portal.helpers import Mailbox, sign_in
+from tests.portal.helpers import Mailbox, audits, customer_of, edited_config, page_token, sign_in
 from tests.web.test_order_page import VALID, open_form
 
 PREFERENCES = "/acme/portal/preferences?lang=en"
@@ -63,7 +63,7 @@ def test_an_opt_in_given_at_sign_up_shows_ticked_and_can_be_withdrawn(
     response = choose(jana)  # the box unticked
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/acme/portal/preferences?lang=en&saved=1")
-    choice = customer(app, "acme", JANA)["opt_ins"]["newsletter"]
+    choice = customer_of(app, "acme", JANA)["opt_ins"]["newsletter"]
     assert choice["given"] is False and choice["at"] and choice["text"] is None
     [entry] = audits(app, "acme", "customer.opt_ins")
     assert entry["before"] == {"newsletter": True} and entry["after"] == {"newsletter": False}
@@ -81,7 +81,7 @@ def test_an_opt_in_can_be_given_later_with_the_text_as_shown(app: Flask, mailbox
     jana = join(app, mailbox, newsletter=False)
     assert "Not agreed." in jana.get(PREFERENCES).get_data(as_text=True)
     assert choose(jana, newsletter="y").status_code == 303
-    choice = customer(app, "acme", JANA)["opt_ins"]["newsletter"]
+    choice = customer_of(app, "acme", JANA)["opt_ins"]["newsletter"]
     assert choice["given"] is True and choice["language"] == "en"
     assert "send me the" in choice["text"]
     # sending the same choice again records nothing new
@@ -97,14 +97,14 @@ def test_required_consents_and_unknown_inputs_are_not_preferences(
     html = jana.get(PREFERENCES).get_data(as_text=True)
     assert 'name="terms"' not in html
     assert choose(jana, terms="", marketing_everything="y").status_code == 303
-    assert "opt_ins" not in customer(app, "acme", JANA)
+    assert "opt_ins" not in customer_of(app, "acme", JANA)
     assert audits(app, "acme", "customer.opt_ins") == []
 
 
 def test_a_post_without_the_session_token_changes_nothing(app: Flask, mailbox: Mailbox) -> None:
     jana = join(app, mailbox, newsletter=True)
     assert jana.post(PREFERENCES, data={}).status_code == 400
-    assert "opt_ins" not in customer(app, "acme", JANA)
+    assert "opt_ins" not in customer_of(app, "acme", JANA)
 
 
 def test_without_optional_consents_there_is_no_preferences_page(

@@ -15,23 +15,17 @@ from tests.portal.conftest import make_portal_app
 from tests.portal.helpers import (
     Mailbox,
     ask_for_link,
+    audits,
     confirm,
+    edited_config,
     link_and_code,
     sign_in,
     sign_up,
+    signed_in_client,
     stored,
     text_of,
 )
-from tests.portal.subscription_helpers import (
-    audits,
-    edited_config,
-    hidden,
-    page,
-    post,
-    signed_in_client,
-    subscription_of,
-    text,
-)
+from tests.portal.subscription_helpers import hidden, page, post, subscription_of, text
 
 ACME = "jana@example.com"
 THISTLE = "ops@example.co.uk"
