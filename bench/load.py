@@ -46,7 +46,9 @@ def get_load(
     """``seconds`` of GETs on ``path``: with wrk if it is installed, else in Python."""
     warm_up(base_url, path, headers)
     if wrk_available():
-        return _wrk(name, base_url + path, seconds, headers or {})
+        measured = _wrk(name, base_url + path, seconds, headers or {})
+        if measured is not None:
+            return measured
     return _python_gets(name, base_url, path, seconds, headers or {})
 
 
@@ -65,12 +67,16 @@ def _wrk_ms(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
-def _wrk(name: str, url: str, seconds: float, headers: dict[str, str]) -> Measured:
-    command = ["wrk", "-t2", f"-c{CONCURRENCY}", f"-d{max(1, round(seconds))}s", "--latency"]
+def _wrk(name: str, url: str, seconds: float, headers: dict[str, str]) -> Measured | None:
+    """wrk's figures; ``None`` when no request finished (pages slower than the run)."""
+    duration = f"-d{max(1, round(seconds))}s"
+    command = ["wrk", "-t2", f"-c{CONCURRENCY}", duration, "--timeout", "60s", "--latency"]
     for key, value in headers.items():
         command += ["-H", f"{key}: {value}"]
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
+    if set(percentiles) != {"50", "99"}:
+        return None
     done, took = re.search(r"(\d+) requests in ([\d.]+(?:us|ms|s|m)),", output).groups()
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     sockets = re.search(r"Socket errors: (.*)", output)
