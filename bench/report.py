@@ -189,8 +189,8 @@ def svg_chart(series: dict[str, Sequence[Point]], width: int = 640, height: int 
     left, right, top, bottom = 70, 150, 20, 50
     sizes = [p.customers for p in points]
     times = [t for p in points for t in (p.measured.p50_ms, p.measured.p99_ms) if t > 0]
-    x0, x1 = math.floor(math.log10(max(1, min(sizes)))), math.ceil(math.log10(max(sizes)) + 1e-9)
-    y0, y1 = math.floor(math.log10(min(times))), math.ceil(math.log10(max(times)) + 1e-9)
+    x0, x1 = math.floor(math.log10(max(1, min(sizes)))), math.ceil(math.log10(max(sizes)) - 1e-9)
+    y0, y1 = math.floor(math.log10(min(times))), math.ceil(math.log10(max(times)) - 1e-9)
     x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
 
     def x(size: float) -> float:

@@ -281,6 +281,14 @@ def main(argv: list[str] | None = None) -> int:
         f"shared with other work (load average then {os.getloadavg()[0]:.1f}): absolute "
         "figures are noisy, the ratios compare figures of this run."
     )
+    results.notes.append(
+        "Sign-ups measured per store size (fewer in bigger stores, where each takes longer): "
+        + ", ".join(
+            f"{count} at {size:_}".replace("_", " ") for size, count in plan.signups.items()
+        )
+        + f"; portico bill at {plan.bill_sizes[0]} and {plan.bill_sizes[1]} subscriptions, the "
+        "same 10 times step as 1 000 and 10 000, which would take hours here."
+    )
     goals = report.targets(results, weight.bytes / 1024, len(weight.foreign))
     args.out.write_text(report.markdown(results, goals, report.svg_chart(results.series)))
     print(report.table(goals))
