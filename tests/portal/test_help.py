@@ -100,3 +100,8 @@ def test_folding_and_matching() -> None:
     assert search((entry,), "  ") == (entry,)
     assert search((entry,), "kundige portal") == (entry,)
     assert search((entry,), "ndige") == ()  # a word's start, not any part of it
+
+
+def test_the_sign_in_page_links_to_help(client: FlaskClient) -> None:
+    signin = client.get("/acme/portal?lang=de").get_data(as_text=True)
+    assert '<a href="/acme/portal/help?lang=de">Hilfecenter</a>' in signin
