@@ -244,10 +244,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes and short loads")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the results go")
+    parser.add_argument(
+        "--signups-only",
+        metavar="SIZES",
+        help="only TinyDB sign-ups at these store sizes (e.g. 100,1000,10000), printed",
+    )
     args = parser.parse_args(argv)
     # Stopped from outside (timeout, Ctrl-C): leave through the finally blocks that stop gunicorn.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     plan = QUICK if args.quick else FULL
+    if args.signups_only:  # leaves the rest of bench/work/ alone
+        WORK.mkdir(parents=True, exist_ok=True)
+        template = seed.signup_documents(WORK / "template-signups-only", DEMO_CONFIG)
+        sizes = [int(size) for size in args.signups_only.split(",")]
+        counts = {size: FULL.signups.get(size, 20) for size in sizes}
+        for point in signup_series("TinyDB", "tinydb", counts, template):
+            m = point.measured
+            print(
+                f"{point.customers:>9,} customers: p50 {m.p50_ms:.0f} ms, p99 {m.p99_ms:.0f} ms,"
+                f" {m.requests} sign-ups, {m.errors} errors"
+            )
+        return 0
     started = time.monotonic()
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
