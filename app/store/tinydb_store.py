@@ -7,9 +7,10 @@ through TinyDB's own extension points:
 - every transaction gets a fresh ``TinyDB`` over a :class:`_MemoryStorage`, so
   no query cache or next-id cache outlives a transaction;
 - a write transaction holds ``<merchant>.json.lock`` (filelock) from reading
-  the file to replacing it; its TinyDB works on a private copy, every
-  ``storage.write()`` of TinyDB only swaps that copy, and leaving the block
-  writes the file once, atomically (:mod:`app.store.files`);
+  the file to replacing it; its TinyDB shares the cached tables and copies a
+  table, and a document, only when it changes them (copy on write, see
+  :class:`_MemoryStorage`), and leaving the block writes the file once,
+  atomically (:mod:`app.store.files`);
 - a read transaction takes no lock and reads the per-process cache, which a
   file replaced by another process invalidates;
 - documents are keyed by their own ``"id"`` (``document_id_class = str``), so
@@ -19,7 +20,7 @@ through TinyDB's own extension points:
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,7 @@ class TinyDBStore:
         """
         path = self.path(merchant)
         with self._locked(path):
-            storage = _MemoryStorage(_working_copy(files.load(path)))
+            storage = _MemoryStorage(files.load(path))
             # TinyDB calls its storage argument to build the storage: hand it ours.
             yield _WriteTransaction(merchant, _Database(storage=lambda: storage))
             if storage.changed:
@@ -236,59 +237,93 @@ class _Collection(_ReadCollection):
 class _MemoryStorage(Storage):
     """A TinyDB storage that only holds one transaction's data in memory.
 
-    TinyDB calls ``write`` after every single change; the store decides when
-    and whether the result reaches the file.
+    It starts from the cached, shared tables (:func:`app.store.files.load`),
+    which must never change: a transaction that fails halfway must leave them
+    as they were, and read transactions of other threads use them meanwhile.
+    So a table's dict is copied (shallowly) on its first change in the
+    transaction and a document only when it is changed: a write costs what it
+    changes, not the size of the merchant's data. The store decides when and
+    whether the result reaches the file.
     """
 
     def __init__(self, data: Tables) -> None:
-        self.data = data
+        self.data = dict(data)  # the tables themselves stay shared until changed
+        self._copied: dict[str, set[str]] = {}  # table copied → ids of documents copied
         self.changed = False
 
     def read(self) -> Tables:
         return self.data
 
     def write(self, data: Tables) -> None:
-        self.data = data
+        # Only TinyDB's drop_table(s), which the store never calls, write whole databases.
+        raise StoreError("tables change through _Table._update_table only")
+
+    def changes(self, name: str) -> _TableChanges:
+        """Table ``name`` for TinyDB to change, as this transaction's own copy."""
+        copied = self._copied.get(name)
+        if copied is None:
+            copied = self._copied[name] = set()
+            self.data[name] = dict(self.data.get(name, {}))
         self.changed = True
+        return _TableChanges(self.data[name], copied)
+
+
+class _TableChanges(MutableMapping):
+    """A table as TinyDB's updaters see it: a document they take out is first
+    copied (one level deep), since TinyDB updates a document in place.
+
+    One level is enough: TinyDB only sets a document's top-level keys, and
+    nested values come in and go out as copies (:func:`json_copy`).
+    """
+
+    def __init__(self, table: dict[str, Document], copied: set[str]) -> None:
+        self._table = table
+        self._copied = copied
+
+    def __getitem__(self, id: str) -> Document:
+        document = self._table[id]
+        if id not in self._copied:
+            document = self._table[id] = dict(document)
+            self._copied.add(id)
+        return document
+
+    def __setitem__(self, id: str, document: Document) -> None:
+        self._table[id] = document
+        self._copied.add(id)
+
+    def __delitem__(self, id: str) -> None:
+        del self._table[id]
+        self._copied.discard(id)
+
+    def __contains__(self, id: object) -> bool:
+        return id in self._table
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
 
 
 class _Table(Table):
     document_id_class = str
 
     def _update_table(self, updater: Callable[[dict[str, Mapping]], None]) -> None:
-        """Change the table's dict in place instead of rebuilding it twice per change.
+        """Change the transaction's copy of the table instead of rebuilding it twice.
 
         TinyDB's own version copies the whole table before and after every
         insert, update or delete (to convert ids), which made a write
         transaction that adds to a table of n documents cost O(n) per change:
         a sign-up in a store of 10 000 customers took many times one in 100.
-        Our ids are already ``str`` and every write transaction works on its
-        own copy of the tables (:func:`_working_copy`), so changing that copy
-        in place is safe.
+        Our ids are already ``str``, and :meth:`_MemoryStorage.changes` hands
+        out a copy-on-write view of the table, so changing it in place is safe.
         """
-        tables = self._storage.read()
-        updater(tables.setdefault(self.name, {}))
-        self._storage.write(tables)
+        updater(self._storage.changes(self.name))  # type: ignore[arg-type]
         self.clear_cache()
 
 
 class _Database(TinyDB):
     table_class = _Table
-
-
-def _working_copy(data: Tables) -> Tables:
-    """A copy of cached data that a write transaction may change.
-
-    TinyDB rebuilds a table's dict on every change and changes a stored
-    document only by setting its top-level keys. Nested values are never
-    changed in place (they come in and go out as copies), so copying tables and
-    documents one level deep keeps the cache untouched by a transaction that
-    fails halfway.
-    """
-    return {
-        name: {doc_id: dict(document) for doc_id, document in table.items()}
-        for name, table in data.items()
-    }
 
 
 def _matching(equals: Mapping[str, Any]) -> QueryInstance:

@@ -2,9 +2,11 @@
 
 TinyDB copied a whole table before and after every insert, so adding to a
 big store cost O(n) per document (``make bench`` found sign-ups at 10 000
-customers many times slower than at 100). The store changes its private
-working copy in place instead; these tests hold both the speed and the
-all-or-nothing promise that the copy keeps.
+customers many times slower than at 100), and each write transaction then
+copied every document of the merchant before its first change. The store now
+shares the cached tables and copies a table, and a document, only when the
+transaction changes it; these tests hold the speed, that the cache is never
+changed in place, and the all-or-nothing promise.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 
 import pytest
 
-from app.store import TinyDBStore
+from app.store import TinyDBStore, files
 
 BIG = 20_000
 ADDED = 300
@@ -75,3 +77,46 @@ def test_a_failed_transaction_leaves_no_trace_of_its_in_place_changes(
     with tinydb_store.write("acme") as tx:  # and the next transaction starts from the same data
         assert tx.collection("customers").get("cus_0") == {"id": "cus_0", "number": 0}
         assert tx.collection("customers").get("cus_new") is None
+
+
+def test_a_commit_never_changes_a_cached_document_in_place(tinydb_store: TinyDBStore) -> None:
+    """TinyDB updates documents in place: it must get a copy, or a reader holding the
+    cached document (or a later failed transaction) would see the change."""
+    _fill(tinydb_store, "acme", 3)
+    with tinydb_store.write("acme") as tx:
+        tx.next_number("invoice")
+    cached = files.load(tinydb_store.path("acme"))
+    document, counter = cached["customers"]["cus_0"], cached["_sequences"]["invoice"]
+    with tinydb_store.write("acme") as tx:
+        tx.collection("customers").update("cus_0", {"number": 100, "note": "changed"})
+        assert tx.next_number("invoice") == 2  # an upsert, also in place in TinyDB
+    assert document == {"id": "cus_0", "number": 0}
+    assert counter == {"id": "invoice", "value": 1}
+    with tinydb_store.read("acme") as tx:
+        assert tx.collection("customers").get("cus_0") == {
+            "id": "cus_0",
+            "number": 100,
+            "note": "changed",
+        }
+
+
+def test_a_write_copies_only_what_it_changes(tinydb_store: TinyDBStore) -> None:
+    """Tables and documents a transaction did not change stay shared with the cache,
+    so a write in a big store costs what it changes, not the store's size."""
+    _fill(tinydb_store, "acme", BIG)
+    path = tinydb_store.path("acme")
+    before = files.load(path)
+    with tinydb_store.write("acme") as tx:
+        tx.collection("invoices").insert({"id": "inv_1"})
+        tx.collection("customers").update("cus_0", {"number": -1})
+    after = files.load(path)
+    assert after["invoices"] == {"inv_1": {"id": "inv_1"}}
+    assert after["customers"] is not before["customers"]  # changed: its own copy
+    assert after["customers"]["cus_0"] is not before["customers"]["cus_0"]
+    unchanged = [
+        id for id in before["customers"] if after["customers"][id] is before["customers"][id]
+    ]
+    assert len(unchanged) == BIG - 1
+    with tinydb_store.write("acme") as tx:
+        tx.collection("invoices").insert({"id": "inv_2"})
+    assert files.load(path)["customers"] is after["customers"]  # untouched: still shared
