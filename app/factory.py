@@ -16,6 +16,7 @@ from app.web import (
     health,
     i18n,
     limits,
+    mails,
     merchant,
     order,
     portal,
@@ -42,6 +43,7 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     errors.init_app(app)  # first: every request, even one a later hook refuses, gets an id
     i18n.init_app(app)
     themes.init_app(app)
+    mails.init_app(app)
     security.init_app(app)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(embed.blueprint)

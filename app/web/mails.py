@@ -27,6 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
+from flask import Flask, current_app
 from flask_babel import force_locale, get_translations, gettext
 
 from app.billing.gateways import failure_message
@@ -39,6 +40,7 @@ from app.mail import Mailer, MailError
 from app.money import Money
 from app.store import Store
 from app.web import themes
+from app.web.background import BackgroundWork
 from app.web.container import portico
 from forms import localize
 
@@ -332,6 +334,15 @@ def _deliver_one(
         tx.collection("outbox").update(entry["id"], changes)
 
 
+def send_later(loaded: LoadedMerchant, customer_id: str) -> None:
+    """Send one customer's pending mails right after the response, in this process's
+    background sender: rendering an invoice PDF and talking to the SMTP server would
+    otherwise make the customer wait. The mails already wait in the outbox, so one this
+    process does not get to (it stopped, the queue was long) is sent by
+    ``portico mail deliver`` or the serve worker: still at least once."""
+    mail_sender(current_app).submit(send_now, loaded, customer_id)
+
+
 def send_now(loaded: LoadedMerchant, customer_id: str) -> None:
     """Send one customer's pending mails at once, best effort: they wait in the outbox,
     so a failure here is logged and retried by ``portico mail deliver``, never shown to
@@ -365,3 +376,12 @@ def deliver_all(merchant: str | None = None) -> list[Delivery]:
         )
         for loaded in selected_merchants(container.merchants, merchant)
     ]
+
+
+def mail_sender(app: Flask) -> BackgroundWork:
+    return app.extensions["portico.mail_sender"]
+
+
+def init_app(app: Flask) -> None:
+    # One thread: mails are sent one after another, beside the requests, not instead of them.
+    app.extensions["portico.mail_sender"] = BackgroundWork(app, 1, "portico-mail")

@@ -34,7 +34,7 @@ from app.services.formtoken import InvalidFormToken, TokenProblem
 from app.services.signup import ConsentGiven, SignupRequest
 from app.web.container import portico
 from app.web.i18n import current_translations
-from app.web.mails import send_now
+from app.web.mails import send_later
 from app.web.merchant import MerchantPage, open_merchant, render_page
 from app.web.security import allow_form_action, allow_framing, is_same_origin_post
 from forms import BuildContext, OrderedForm
@@ -164,7 +164,7 @@ def submit_order(merchant: str) -> Response:
         notice = failure_message(error.code, current_translations())
         return _render_order(page, form, status=422, notice=notice)
     if result.created:
-        send_now(page.loaded, result.customer_id)
+        send_later(page.loaded, result.customer_id)
     redirect_url = page.config.order_page.success.redirect_url
     if redirect_url and not page.embed:
         allow_form_action(redirect_url)

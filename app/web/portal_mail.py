@@ -14,9 +14,6 @@ until they are sent). A mail lost to a crash is requested again.
 from __future__ import annotations
 
 import logging
-import os
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from urllib.parse import urlencode
@@ -28,6 +25,7 @@ from app.config.loader import LoadedMerchant
 from app.mail import MailError
 from app.portal.tokens import LIFETIME, IssuedToken, format_code, signin_link
 from app.web import themes
+from app.web.background import BackgroundWork
 from app.web.container import portico
 
 log = logging.getLogger(__name__)
@@ -67,57 +65,24 @@ def render_signin_mail(
     return message
 
 
-class SignInMailer:
+class SignInMailer(BackgroundWork):
     """Runs sign-in requests in the background, in the app's context."""
 
     def __init__(self, app: Flask) -> None:
-        self.app = app
-        self._lock = threading.Lock()
-        self._executor: ThreadPoolExecutor | None = None
-        self._pid = 0
-        self._pending: set[Future] = set()
+        super().__init__(app, WORKERS, "portico-signin")
 
     def request(self, slug: str, email: str, language: str, next_path: str | None) -> None:
         """Send a sign-in mail to ``email`` if it may sign in; returns at once."""
-        future = self._pool().submit(self._run, slug, email, language, next_path)
-        with self._lock:
-            self._pending.add(future)
-        future.add_done_callback(self._done)
+        self.submit(_request_signin, slug, email, language, next_path)
 
-    def drain(self, timeout: float = 30.0) -> None:
-        """Wait until every request made so far is handled (tests, shutdown)."""
-        with self._lock:
-            pending = set(self._pending)
-        wait(pending, timeout=timeout)
 
-    def shutdown(self) -> None:
-        """Finish the requests made so far and stop the threads."""
-        with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True)
-
-    def _pool(self) -> ThreadPoolExecutor:
-        # Created in the process that uses it: a pool made before a fork (gunicorn
-        # --preload) would have no threads in the worker.
-        with self._lock:
-            if self._executor is None or self._pid != os.getpid():
-                self._executor = ThreadPoolExecutor(WORKERS, thread_name_prefix="portico-signin")
-                self._pid = os.getpid()
-            return self._executor
-
-    def _done(self, future: Future) -> None:
-        with self._lock:
-            self._pending.discard(future)
-
-    def _run(self, slug: str, email: str, language: str, next_path: str | None) -> None:
-        with self.app.app_context():
-            try:
-                send_signin_mail(slug, email, language, next_path)
-            except MailError as error:
-                log.warning("sign-in mail for %s not sent: %s", slug, error)
-            except Exception:
-                log.exception("sign-in request for %s failed", slug)
+def _request_signin(slug: str, email: str, language: str, next_path: str | None) -> None:
+    try:
+        send_signin_mail(slug, email, language, next_path)
+    except MailError as error:
+        log.warning("sign-in mail for %s not sent: %s", slug, error)
+    except Exception:
+        log.exception("sign-in request for %s failed", slug)
 
 
 def send_signin_mail(slug: str, email: str, language: str, next_path: str | None) -> bool:

@@ -23,7 +23,7 @@ from app.documents import iso, parse_iso
 from app.portal.documents import customer_actor
 from app.portal.subscriptions import MAX_COMMENT_LENGTH, SubscriptionActions
 from app.web.container import portico
-from app.web.mails import send_now
+from app.web.mails import send_later
 from app.web.portal_auth import SignedIn, home_url, portal_login_required, render_portal, signed_in
 from app.web.portal_overview import invoice_view, plan_view
 
@@ -249,7 +249,7 @@ def cancel(merchant: str) -> Response:
                 "Amounts are computed for the moment you see them. Please review the cancellation again."
             )
         else:
-            send_now(user.page.loaded, user.customer_id)
+            send_later(user.page.loaded, user.customer_id)
             later = result.outcome.action == "schedule_cancel"
             return _done(user, "cancel_scheduled" if later else "cancel")
     preview = _act(
@@ -311,5 +311,5 @@ def resume(merchant: str) -> Response:
     user = signed_in()
     _pause_enabled(user)
     _act(user, _actions().resume, subscription_id=_subscription(user)["id"])
-    send_now(user.page.loaded, user.customer_id)
+    send_later(user.page.loaded, user.customer_id)
     return _done(user, "resume")

@@ -28,6 +28,7 @@ from app.settings import THEMES_DIR
 from app.web import mails
 from app.web.mails import MAX_ATTEMPTS, deliver_all, deliver_pending
 from tests.billing.conftest import BASE, GOOD_CARD
+from tests.conftest import mails_sent
 from tests.web.test_order_page import open_form, stored
 
 SLUG = "shop"
@@ -88,6 +89,7 @@ def sign_up(app: Flask, language: str, **data: str) -> dict:
     token = open_form(client, SLUG, f"?lang={language}")
     response = client.post(f"/{SLUG}/order?lang={language}", data={**data, "form_token": token})
     assert response.status_code == 303, response.get_data(as_text=True)
+    mails_sent(app)
     return stored(app, SLUG, "subscriptions")[-1]
 
 

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import DEMO_MERCHANTS
+from tests.conftest import DEMO_MERCHANTS, mails_sent
 
 CARD = {"card_number": "4242 4242 4242 4242", "card_expiry": "12 / 30", "card_cvc": "123"}
 LANGUAGES = {"acme": ("de", "en"), "stromma": ("sv", "en"), "thistle": ("en", "de")}
@@ -144,6 +144,7 @@ def test_valid_post_stores_one_signup_and_sends_one_mail(
     assert [c["name"] for c in stored(app, merchant, "consents")] == ["terms"]
     assert customers[0]["language"] == language
     assert customers[0]["number"] == "C-000001"
+    mails_sent(app)
     mails = outbox(instance_dir)
     assert len(mails) == 1
     assert mails[0]["To"] == customers[0]["email"]
@@ -184,6 +185,7 @@ def test_empty_post_stores_nothing_and_lists_every_error(
         ), name
         assert f'href="#{name}"' in html, name  # linked from the error summary
     assert stored(app, merchant, "customers") == []
+    mails_sent(app)
     assert outbox(instance_dir) == []
 
 

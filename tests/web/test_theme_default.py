@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import DEMO_CONFIG, DEMO_MERCHANTS, ROOT
+from tests.conftest import DEMO_CONFIG, DEMO_MERCHANTS, ROOT, mails_sent
 from tests.web.test_order_page import VALID, open_form
 
 THEMES = ROOT / "themes"
@@ -310,6 +310,7 @@ def test_confirmation_mail_in_both_parts(client: FlaskClient, instance_dir: Path
         client.post("/acme/order?lang=en", data={**VALID["acme"], "form_token": token}).status_code
         == 303
     )
+    mails_sent(client.application)
     (mail,) = [
         message_from_bytes(p.read_bytes(), policy=policy.default)
         for p in (instance_dir / "outbox").glob("*.eml")
