@@ -7,6 +7,12 @@ a mail whose rendering or sending failed stays pending and is retried (at
 least once delivery, never silently dropped) until :data:`MAX_ATTEMPTS`, after
 which it stays in the outbox, visible, but is no longer tried.
 
+Mails are claimed a batch at a time and the outcome of a whole batch is
+written in one transaction after its last mail (one whole-file rewrite on
+TinyDB per batch, not per mail). A crash, or a failed write, after a mail was
+sent but before its batch was marked sends that mail again once its lease
+ran out: at least once, never at most once.
+
 The templates billing writes and the ``data`` each carries are listed in
 :mod:`app.billing.notifications`. Amounts and dates reach the templates
 formatted already (``amounts.<key>``, ``dates.<key>``), exactly as the
@@ -263,14 +269,20 @@ def deliver_pending(
     tried: set[str] = set()
     only = {"customer_id": customer_id} if customer_id else None
     while batch := _claim(store, loaded.slug, now(), tried, only):
+        outcomes = {}
         for entry in batch:
             tried.add(entry["id"])
-            _deliver_one(store, loaded, mailer, base_url, now, billing, entry, delivery)
+            outcomes[entry["id"]] = _deliver_one(
+                loaded, mailer, base_url, now, billing, entry, delivery
+            )
+        with store.write(loaded.slug) as tx:
+            outbox = tx.collection("outbox")
+            for id, changes in outcomes.items():
+                outbox.update(id, changes)
     return delivery
 
 
 def _deliver_one(
-    store: Store,
     loaded: LoadedMerchant,
     mailer: Mailer,
     base_url: str,
@@ -278,7 +290,8 @@ def _deliver_one(
     billing: BillingService | None,
     entry: Mapping[str, Any],
     delivery: Delivery,
-) -> None:
+) -> dict[str, Any]:
+    """Render and send one claimed mail; the changes that record the outcome."""
     attempts = entry["attempts"] + 1
     changes: dict[str, Any] = {"attempts": attempts, "claimed_until": None}
     try:
@@ -330,8 +343,7 @@ def _deliver_one(
         )
     else:
         delivery.failed += 1
-    with store.write(loaded.slug) as tx:
-        tx.collection("outbox").update(entry["id"], changes)
+    return changes
 
 
 def send_later(loaded: LoadedMerchant, customer_id: str) -> None:

@@ -25,6 +25,7 @@ from app.cli import main
 from app.documents import parse_iso, utc_now
 from app.factory import create_app
 from app.settings import THEMES_DIR
+from app.store import files
 from app.web import mails
 from app.web.mails import MAX_ATTEMPTS, deliver_all, deliver_pending
 from tests.billing.conftest import BASE, GOOD_CARD
@@ -278,6 +279,59 @@ def test_parallel_workers_never_send_a_mail_twice(shop_app: Flask, instance_dir:
     assert sum(result.sent for result in results) == len(entries)
     sent = delivered(instance_dir)  # fails on a duplicate
     assert {entry["id"] for entry in entries} <= set(sent)
+
+
+def test_a_batch_is_claimed_in_one_write_and_marked_in_another(
+    shop_app: Flask, instance_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entries = pending_mails(shop_app, 5)
+    writes = []
+    real_write = files.atomic_write
+    monkeypatch.setattr(files, "atomic_write", lambda *a: writes.append(a) or real_write(*a))
+    with shop_app.app_context():
+        [delivery] = deliver_all(SLUG)
+    assert delivery.sent == len(entries)
+    assert len(writes) == 2  # not one per mail: each is a rewrite of the merchant's file
+    assert all(e["sent_at"] for e in stored(shop_app, SLUG, "outbox", kind="mail"))
+    assert {entry["id"] for entry in entries} <= set(delivered(instance_dir))
+
+
+def test_mails_sent_but_not_marked_are_sent_again(
+    shop_app: Flask, instance_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The documented contract: at least once. A crash (here a full disk) between
+    sending a batch and marking it sends the batch again once its lease has run out."""
+    entries = pending_mails(shop_app, 2)
+    eml = instance_dir / "outbox"
+    before = len(list(eml.glob("*.eml")))  # the sign-up's own confirmation
+    real_write = files.atomic_write
+    calls = []
+
+    def full_disk_when_marking(*args):
+        calls.append(args)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real_write(*args)
+
+    monkeypatch.setattr(files, "atomic_write", full_disk_when_marking)
+    with shop_app.app_context(), pytest.raises(OSError):
+        deliver_all(SLUG)
+    monkeypatch.setattr(files, "atomic_write", real_write)
+    assert len(list(eml.glob("*.eml"))) == before + len(entries)
+    pending = [e for e in stored(shop_app, SLUG, "outbox", kind="mail") if e["sent_at"] is None]
+    assert {e["id"] for e in entries} <= {e["id"] for e in pending}
+    container = shop_app.extensions["portico"]
+    later = utc_now() + mails.CLAIM_LEASE + timedelta(seconds=1)
+    with shop_app.app_context():
+        again = deliver_pending(
+            container.store,
+            container.merchants.get(SLUG),
+            container.mailer,
+            "http://portico.test",
+            lambda: later,
+        )
+    assert again.sent == len(entries)
+    assert len(list(eml.glob("*.eml"))) == before + 2 * len(entries)
 
 
 def test_a_claimed_mail_waits_for_its_lease(shop_app: Flask, instance_dir: Path) -> None:
