@@ -232,6 +232,7 @@ def opt_in_server(tmp_path: Path, mailbox: Mailbox) -> Iterator[LiveServer]:
     with LiveServer(app) as server:
         yield server
     app.extensions["portico.signin_mailer"].shutdown()
+    app.extensions["portico.mail_sender"].shutdown()
 
 
 def test_preferences_page_passes_axe(opt_in_server: LiveServer, audit_page, axe) -> None:

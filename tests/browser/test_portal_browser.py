@@ -49,6 +49,7 @@ class PortalServer:
         self.server.shutdown()
         self.thread.join(timeout=5)
         self.app.extensions["portico.signin_mailer"].shutdown()
+        self.app.extensions["portico.mail_sender"].shutdown()
 
 
 @pytest.fixture

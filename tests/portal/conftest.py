@@ -43,6 +43,7 @@ def app(instance_dir: Path, mailbox: Mailbox) -> Iterator[Flask]:
     app = make_portal_app(instance_dir, mailbox)
     yield app
     app.extensions["portico.signin_mailer"].shutdown()
+    app.extensions["portico.mail_sender"].shutdown()  # before the mailbox stops
 
 
 @pytest.fixture

@@ -197,6 +197,7 @@ def email_editable(tmp_path: Path, mailbox: Mailbox) -> Flask:
     app = make_portal_app(tmp_path / "instance", mailbox, PORTICO_CONFIG_DIR=str(config))
     yield app
     app.extensions["portico.signin_mailer"].shutdown()
+    app.extensions["portico.mail_sender"].shutdown()
 
 
 def test_the_email_cannot_become_another_accounts(email_editable: Flask, mailbox: Mailbox) -> None:

@@ -127,6 +127,7 @@ def no_feedback(tmp_path: Path, mailbox: Mailbox) -> Iterator[Flask]:
     app = make_portal_app(tmp_path / "instance", mailbox, PORTICO_CONFIG_DIR=str(config))
     yield app
     app.extensions["portico.signin_mailer"].shutdown()
+    app.extensions["portico.mail_sender"].shutdown()
 
 
 def test_a_merchant_can_switch_feedback_off(no_feedback: Flask, mailbox: Mailbox) -> None:

@@ -207,6 +207,7 @@ def invoices_off(tmp_path: Path, mailbox: Mailbox):
     app = make_portal_app(tmp_path / "instance-off", mailbox, PORTICO_CONFIG_DIR=str(config))
     yield app
     app.extensions["portico.signin_mailer"].shutdown()
+    app.extensions["portico.mail_sender"].shutdown()
 
 
 def test_switched_off_by_the_merchant_the_pages_are_not_found(invoices_off: Flask) -> None:

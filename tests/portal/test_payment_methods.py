@@ -232,6 +232,7 @@ def methods_off(tmp_path: Path, mailbox: Mailbox):
     app = make_portal_app(tmp_path / "instance-off", mailbox, PORTICO_CONFIG_DIR=str(config))
     yield app
     app.extensions["portico.signin_mailer"].shutdown()
+    app.extensions["portico.mail_sender"].shutdown()
 
 
 def test_switched_off_by_the_merchant_the_page_is_not_found(methods_off: Flask) -> None:

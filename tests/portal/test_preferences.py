@@ -33,6 +33,7 @@ def app(tmp_path: Path, mailbox: Mailbox) -> Iterator[Flask]:
     app = make_portal_app(tmp_path / "instance", mailbox, PORTICO_CONFIG_DIR=str(config))
     yield app
     app.extensions["portico.signin_mailer"].shutdown()
+    app.extensions["portico.mail_sender"].shutdown()
 
 
 def join(app: Flask, mailbox: Mailbox, *, newsletter: bool) -> FlaskClient:
@@ -120,3 +121,4 @@ def test_without_optional_consents_there_is_no_preferences_page(
         assert "Preferences" not in client.get("/acme/portal?lang=en").get_data(as_text=True)
     finally:
         app.extensions["portico.signin_mailer"].shutdown()
+        app.extensions["portico.mail_sender"].shutdown()

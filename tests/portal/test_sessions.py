@@ -79,6 +79,7 @@ def test_the_session_cookie_in_production(instance_dir, mailbox: Mailbox) -> Non
     assert "Secure" in header and "HttpOnly" in header and "SameSite=Lax" in header
     assert "Path=/" in header and "Domain" not in header
     app.extensions["portico.signin_mailer"].shutdown()
+    app.extensions["portico.mail_sender"].shutdown()
 
 
 def test_signing_in_issues_a_new_session_id(
@@ -325,3 +326,4 @@ def test_a_merchant_can_switch_the_portal_off(tmp_path, mailbox: Mailbox) -> Non
     for path in ("/stromma/portal", "/stromma/portal/code", "/stromma/portal/verify/" + "A" * 43):
         assert client.get(path).status_code == 404, path
     app.extensions["portico.signin_mailer"].shutdown()
+    app.extensions["portico.mail_sender"].shutdown()

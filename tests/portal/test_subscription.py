@@ -61,6 +61,7 @@ def config_app(
     app = make_portal_app(instance_dir, mailbox, PORTICO_CONFIG_DIR=str(config))
     yield app
     app.extensions["portico.signin_mailer"].shutdown()
+    app.extensions["portico.mail_sender"].shutdown()
 
 
 # --- changing the plan ------------------------------------------------------
