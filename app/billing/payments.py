@@ -186,9 +186,10 @@ def collect(
         return None
     assert method is not None
     number = invoice["attempts"] + 1
-    payment = charge(
-        tx, gateways, invoice, method, at, key=f"collect:{invoice['id']}:{number}", attempt=number
-    )
+    # An invoice billing issued has a key that a run done again after a crash gives it
+    # again (its id is new then): the gateway sees the same key and charges only once.
+    key = f"collect:{invoice.get('key') or invoice['id']}:{number}"
+    payment = charge(tx, gateways, invoice, method, at, key=key, attempt=number)
     if payment["status"] == "succeeded":
         tx.collection("invoices").update(invoice["id"], {"attempts": number})
         if number > 1:

@@ -15,11 +15,23 @@ run happened, so running late gives the same result as running on time):
   due date of the oldest unpaid invoice (its invoices become uncollectible but
   stay owed).
 
-Events of all subscriptions are handled in one time order, each in its own
-write transaction, so invoice numbers follow the invoices' dates and one run
-up to a date gives what daily runs up to it give. Every event moves the
-subscription's state past the event (and invoices, payments and mails carry
-keys), so running again for the same moment changes nothing.
+Events of all subscriptions are handled in one time order, so invoice numbers
+follow the invoices' dates and one run up to a date gives what daily runs up
+to it give. Every event moves the subscription's state past the event (and
+invoices, payments and mails carry keys), so running again for the same
+moment changes nothing.
+
+Events are handled in chunks of :data:`CHUNK` consecutive events, one write
+transaction each (on TinyDB every transaction rewrites the merchant's file),
+through an :class:`~app.billing.indexed.IndexedTransaction` so that finding a
+customer's invoices or an idempotency key does not scan a collection per
+event. A crash leaves whole chunks committed and the next run does the rest.
+Gateway charges are made inside the chunk before it commits, with keys
+derived from the invoice's own key (:func:`app.billing.payments.collect`): a
+chunk that is rolled back and done again asks the gateway with the same keys,
+so nobody is charged twice. When an event fails, its chunk is rolled back and
+done again one event per transaction, so only the broken subscription is
+skipped (and reported).
 """
 
 from __future__ import annotations
@@ -33,15 +45,17 @@ from typing import Any
 
 from app.billing import invoices, ledger, payments, subscriptions
 from app.billing.gateways import Gateways
+from app.billing.indexed import IndexedTransaction, Indexes
 from app.billing.lifecycle import LIVE
 from app.billing.notifications import record_mail
 from app.config.models import MerchantConfig
 from app.documents import iso, parse_iso
-from app.store import ReadTransaction, Store, WriteTransaction
+from app.store import Store
 
 log = logging.getLogger(__name__)
 
 TRIAL_REMINDER_DAYS = 3
+CHUNK = 500  # events per write transaction: long enough to be cheap, short for the lock
 MAX_EVENTS_PER_SUBSCRIPTION = 10_000  # a guard against a loop, far above years of daily periods
 
 
@@ -75,36 +89,76 @@ def bill_until(
     config: MerchantConfig,
     until: datetime,
     gateways: Gateways,
+    *,
+    chunk: int = CHUNK,
 ) -> BillingRun:
     """Handle every event due at or before ``until``, across subscriptions in time order."""
     run = BillingRun(merchant)
     queue: list[tuple[datetime, int, str]] = []
-    with store.read(merchant) as tx:
+    indexes = Indexes()
+    with store.read(merchant) as read:
+        tx = IndexedTransaction(read, indexes)
         for order, subscription in enumerate(tx.collection("subscriptions").all()):
             due = _Subscription(tx, config, gateways, subscription["id"]).next_event(until)
             if due is not None:
                 queue.append((due, order, subscription["id"]))
     heapq.heapify(queue)
     handled: dict[str, int] = {}
+    bill = _Chunk(store, merchant, config, gateways, until, queue, handled, indexes)
     while queue:
-        _, order, subscription_id = heapq.heappop(queue)
-        handled[subscription_id] = handled.get(subscription_id, 0) + 1
+        before = (list(queue), dict(handled))
         try:
-            if handled[subscription_id] > MAX_EVENTS_PER_SUBSCRIPTION:
-                raise RuntimeError("more events than a run may handle")
-            with store.write(merchant) as tx:
-                before = _counts(tx)
-                subscription = _Subscription(tx, config, gateways, subscription_id)
-                subscription.handle_next(until)
-                due = subscription.next_event(until)
-                _add_counts(run, before, _counts(tx))
-        except Exception as error:  # one broken subscription must not stop the others
-            log.exception("billing %s of %s failed", subscription_id, merchant)
-            run.errors.append(f"{subscription_id}: {error}")
-            continue
-        if due is not None:
-            heapq.heappush(queue, (due, order, subscription_id))
+            bill.run(chunk, run)
+        except Exception:  # roll back, then one event per transaction to skip only the culprit
+            log.warning("a chunk of %s failed; doing it again event by event", merchant)
+            indexes.clear()  # they hold what the rolled-back chunk inserted
+            queue[:] = before[0]
+            handled.clear()
+            handled.update(before[1])
+            for _ in range(chunk):
+                if not queue:
+                    break
+                subscription_id = queue[0][2]
+                try:
+                    bill.run(1, run)
+                except Exception as error:  # one broken subscription must not stop the others
+                    indexes.clear()
+                    log.exception("billing %s of %s failed", subscription_id, merchant)
+                    run.errors.append(f"{subscription_id}: {error}")
     return run
+
+
+@dataclass
+class _Chunk:
+    """Takes events off the time-ordered queue and handles them in one write transaction."""
+
+    store: Store
+    merchant: str
+    config: MerchantConfig
+    gateways: Gateways
+    until: datetime
+    queue: list[tuple[datetime, int, str]]
+    handled: dict[str, int]
+    indexes: Indexes
+
+    def run(self, limit: int, run: BillingRun) -> None:
+        """Handle up to ``limit`` events; on an exception nothing of them is committed
+        and the event that failed is off the queue."""
+        with self.store.write(self.merchant) as write:
+            tx = IndexedTransaction(write, self.indexes)
+            for _ in range(limit):
+                if not self.queue:
+                    break
+                _, order, subscription_id = heapq.heappop(self.queue)
+                count = self.handled[subscription_id] = self.handled.get(subscription_id, 0) + 1
+                if count > MAX_EVENTS_PER_SUBSCRIPTION:
+                    raise RuntimeError("more events than a run may handle")
+                subscription = _Subscription(tx, self.config, self.gateways, subscription_id)
+                subscription.handle_next(self.until)
+                due = subscription.next_event(self.until)
+                if due is not None:
+                    heapq.heappush(self.queue, (due, order, subscription_id))
+        _count(run, tx)
 
 
 class _Subscription:
@@ -113,7 +167,7 @@ class _Subscription:
 
     def __init__(
         self,
-        tx: ReadTransaction | WriteTransaction,
+        tx: IndexedTransaction,
         config: MerchantConfig,
         gateways: Gateways,
         id: str,
@@ -255,18 +309,19 @@ class _Subscription:
         subscriptions.apply(self.tx, self.config, self.gateways, subscription, outcome, at)
 
 
-def _counts(tx: WriteTransaction) -> dict[str, int]:
-    charges = tx.collection("payments")
-    return {
-        "invoices": tx.collection("invoices").count(kind="invoice"),
-        "credit_notes": tx.collection("invoices").count(kind="credit_note"),
-        "payments_succeeded": charges.count(type="charge", status="succeeded"),
-        "payments_failed": charges.count(type="charge", status="failed"),
-        "canceled": tx.collection("subscriptions").count(status="canceled"),
-        "mails": tx.collection("outbox").count(kind="mail"),
-    }
-
-
-def _add_counts(run: BillingRun, before: Mapping[str, int], after: Mapping[str, int]) -> None:
-    for name, value in after.items():
-        setattr(run, name, getattr(run, name) + value - before[name])
+def _count(run: BillingRun, tx: IndexedTransaction) -> None:
+    """Add what a committed chunk did to the run's summary."""
+    for name, document in tx.inserted:
+        if name == "invoices":
+            run.invoices += document["kind"] == "invoice"
+            run.credit_notes += document["kind"] == "credit_note"
+        elif name == "payments" and document["type"] == "charge":
+            run.payments_succeeded += document["status"] == "succeeded"
+            run.payments_failed += document["status"] == "failed"
+        elif name == "outbox":
+            run.mails += document["kind"] == "mail"
+    run.canceled += sum(
+        1
+        for name, _, changes in tx.updated
+        if name == "subscriptions" and changes.get("status") == "canceled"
+    )
