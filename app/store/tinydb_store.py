@@ -20,7 +20,7 @@ through TinyDB's own extension points:
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, ValuesView
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -207,6 +207,8 @@ class _ReadCollection:
         return None if document is None else json_copy(document)
 
     def count(self, **equals: Any) -> int:
+        if not equals:
+            return len(self._table.documents())
         return sum(1 for _ in self._matching(equals))
 
     def all(self) -> Iterator[Document]:
@@ -325,7 +327,7 @@ class _TableChanges(MutableMapping):
 class _Table(Table):
     document_id_class = str
 
-    def documents(self) -> Iterable[Document]:
+    def documents(self) -> ValuesView[Document]:
         """The stored documents themselves, oldest first: read them, never change them."""
         return self._storage.read().get(self.name, {}).values()
 
