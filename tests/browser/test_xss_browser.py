@@ -21,7 +21,7 @@ from flask import Flask
 
 from app.factory import create_app
 from tests.browser.conftest import LiveServer
-from tests.conftest import DEMO_CONFIG
+from tests.conftest import DEMO_CONFIG, mails_sent
 from tests.reliability.xss import ALL_AT_ONCE, EMAIL, FIELD_VALUES, signup_data, write_merchants
 from tests.web.test_order_page import form_token
 
@@ -160,6 +160,7 @@ def test_the_confirmation_mail_runs_nothing(xss_server, watched, tmp_path: Path)
     token = form_token(client.get(f"/{SLUG}/order").get_data(as_text=True))
     data = {**signup_data(ALL_AT_ONCE, valid=True), "form_token": token}
     assert client.post(f"/{SLUG}/order", data=data).status_code == 303
+    mails_sent(app)
     folder = Path(app.extensions["portico"].settings.outbox_dir)
     newest = max(folder.glob("*.eml"), key=lambda path: path.stat().st_mtime_ns)
     message = message_from_bytes(newest.read_bytes(), policy=policy.default)
