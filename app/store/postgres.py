@@ -322,11 +322,21 @@ class _ReadCollection:
     def _matching(self, equals: Mapping[str, Any], limit: int | None = None) -> Iterator[Document]:
         """Documents whose fields equal ``equals`` exactly, oldest first."""
         exact = _containment_is_equality(equals)
-        query = "SELECT doc FROM documents WHERE merchant = %s AND collection = %s"
+        where = "merchant = %s AND collection = %s"
         params: list[Any] = [self._merchant, self._name]
         if equals:
-            query += " AND doc @> %s"
+            where += " AND doc @> %s"
             params.append(Jsonb(json_document(equals)))
+        query = f"SELECT doc FROM documents WHERE {where}"
+        if equals and exact and limit is not None:
+            # With a LIMIT the planner may walk documents_order in seq order, testing each
+            # row for containment: for a value no row holds (a new sign-up's nonce) that
+            # reads the whole collection. Materialised, the GIN index finds the matches
+            # first, and only those are sorted.
+            query = (
+                f"WITH matching AS MATERIALIZED (SELECT doc, seq FROM documents WHERE {where})"
+                " SELECT doc FROM matching"
+            )
         query += " ORDER BY seq"
         if exact and limit is not None:
             query += " LIMIT %s"
