@@ -55,13 +55,19 @@ def _target(name: str, ratio: float | None, goal: str, ok: bool, unit: str = "×
     return Target(name, f"{ratio:.2f}{unit}", goal, ok)
 
 
+def _p50_growth(points: Sequence[Point], low: int, high: int) -> float | None:
+    """p50 of the first size from ``high`` customers on ÷ p50 of the first from ``low`` on."""
+    by_size = sorted(((p.customers, p.measured) for p in points), key=lambda pair: pair[0])
+    small = next((m for size, m in by_size if size >= low), None)
+    big = next((m for size, m in by_size if size >= high), None)
+    return _ratio(big and big.p50_ms, small and small.p50_ms)
+
+
 def targets(results: Results, page_kib: float | None, foreign: int | None) -> list[Target]:
     order, handmade = results.get("order page"), results.get("hand-written Flask-WTF page")
     throughput = _ratio(order and order.rps, handmade and handmade.rps)
-    by_size = {p.customers: p.measured for p in results.series.get("TinyDB", [])}
-    small = next((m for size, m in sorted(by_size.items()) if size >= 100), None)
-    big = next((m for size, m in sorted(by_size.items()) if size >= 10_000), None)
-    latency = _ratio(big and big.p50_ms, small and small.p50_ms)
+    latency = _p50_growth(results.series.get("TinyDB", []), 100, 10_000)
+    postgres = _p50_growth(results.series.get("PostgreSQL", []), 1_000, 1_000_000)
     bill_goal = Target("portico bill: 10× the subscriptions", "not measured", "≤ 12", None)
     if len(results.bill) == 2:
         (small, small_s), (big, big_s) = sorted(results.bill.items())
@@ -83,6 +89,12 @@ def targets(results: Results, page_kib: float | None, foreign: int | None) -> li
             latency,
             "≤ 2",
             latency is not None and latency <= 2,
+        ),
+        _target(
+            "sign-up p50 at 1 000 000 ÷ p50 at 1 000 customers (PostgreSQL)",
+            postgres,
+            "≤ 1.5",
+            postgres is not None and postgres <= 1.5,
         ),
         bill_goal,
         _target(
