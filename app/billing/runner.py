@@ -55,7 +55,10 @@ from app.store import Store
 log = logging.getLogger(__name__)
 
 TRIAL_REMINDER_DAYS = 3
-CHUNK = 500  # events per write transaction: long enough to be cheap, short for the lock
+# Events per write transaction. On TinyDB each commit rewrites the merchant's file (about
+# 0.2 s at 10 000 customers), and a chunk holds the merchant's write lock (about 1-2 s
+# there) while sign-ups wait: fewer commits, yet far below the store's 10 s lock timeout.
+CHUNK = 1000
 MAX_EVENTS_PER_SUBSCRIPTION = 10_000  # a guard against a loop, far above years of daily periods
 
 

@@ -7,15 +7,20 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from app.billing import runner
 from app.billing.gateways import ChargeResult, Gateways
+from app.cli import main
 from app.money import Money
-from app.store import Store, WriteTransaction
-from tests.billing.conftest import Shop
+from app.store import Store, TinyDBStore, WriteTransaction
+from tests.billing.conftest import Clock, Shop, demo_config
+from tests.billing.test_cli import environment
+from tests.conftest import DEMO_CONFIG
 
 MONTH_LATER = datetime(2026, 2, 16, tzinfo=UTC)  # one renewal of every subscription
 
@@ -115,3 +120,16 @@ def test_a_broken_subscription_does_not_stop_its_chunk(shop: Shop) -> None:
     assert run.invoices == 4 and len(run.errors) == 1
     assert run.errors[0].startswith(broken["id"])
     assert len(set(card.keys)) == 4
+
+
+def test_bill_no_mail_leaves_the_mails_to_mail_deliver(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    store = TinyDBStore(instance / "data")
+    shop = Shop(store, Clock(datetime(2026, 1, 10, 12, tzinfo=UTC)), demo_config("acme"), "acme")
+    shop.sign_up("business", "invoice", None, fields={"email": "a@b.example"})
+    env = environment(DEMO_CONFIG, instance)
+    result = CliRunner().invoke(main, ["bill", "--no-mail", "--until", "2026-02-11"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "acme: 1 invoice(s)" in result.output and "sent" not in result.output
+    issued = shop.docs("outbox", template="invoice_issued")
+    assert len(issued) == 1 and issued[0]["sent_at"] is None
