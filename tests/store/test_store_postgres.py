@@ -65,7 +65,10 @@ def test_a_held_lock_times_out_with_a_clear_error(postgres_store: PostgresStore)
     url = postgres_store.conninfo
     store = PostgresStore(url, lock_timeout=0.2)
     with psycopg.connect(url, autocommit=True) as other, other.transaction():
-        other.execute("SELECT pg_advisory_xact_lock(%s, hashtext('acme'))", (WRITE_LOCKS,))
+        other.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(current_schema() || '/acme'))",
+            (WRITE_LOCKS,),
+        )
         timeout = pytest.raises(LockTimeout, match=r"'acme' stayed locked .* for 0.2 s")
         with timeout, store.write("acme"):
             pass
