@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from app.cli import main
 from app.store import TinyDBStore
+from tests.conftest import mails_sent
 from tests.web.test_order_page import VALID, open_form, stored
 
 
@@ -27,6 +28,7 @@ def sign_up(client: FlaskClient, email: str) -> str:
     data = {**VALID["stromma"], "email": email, "form_token": token}
     response = client.post("/stromma/order", data=data)
     assert response.status_code == 303
+    mails_sent(client.application)  # its sender writes the data file too
     return response.headers["Location"]
 
 
