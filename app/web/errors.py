@@ -13,6 +13,7 @@ from flask import Flask, Response, current_app, g
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.store import LockTimeout
 from app.web import themes
 from app.web.merchant import layout_context
 from app.web.security import allow_framing
@@ -78,6 +79,18 @@ def _http_error(error: HTTPException) -> Response:
     return _render(status, message, getattr(error, "problems", ()) if development else ())
 
 
+def _store_busy(error: LockTimeout) -> Response:
+    """Another writer held the merchant's data too long: nothing was changed, so the
+    customer may simply send again (an order form's token makes that idempotent)."""
+    log.warning("request %s: %s", g.get("request_id", "-"), error)
+    return _render(
+        503,
+        gettext(
+            "We are very busy right now. Nothing was saved; please send the form again in a moment."
+        ),
+    )
+
+
 def _server_error(error: Exception) -> Response:
     original = getattr(error, "original_exception", None) or error
     log.error("request %s failed", g.get("request_id", "-"), exc_info=original)
@@ -100,4 +113,5 @@ def init_app(app: Flask) -> None:
     app.after_request(_expose_request_id)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InternalServerError, _server_error)
+    app.register_error_handler(LockTimeout, _store_busy)
     app.register_error_handler(Exception, _server_error)

@@ -206,3 +206,20 @@ def test_a_mail_that_fails_after_the_commit_still_answers_success(
     [mail] = stored(app, "stromma", "outbox", kind="mail")
     assert mail["sent_at"] is None  # waits for the next attempt
     assert any("outbox" in record.getMessage() for record in caplog.records)
+
+
+def test_a_store_held_too_long_is_a_503_to_send_again(instance_dir: Path) -> None:
+    from filelock import FileLock
+
+    from tests.web.test_order_page import VALID, open_form
+
+    app = make_app(instance_dir)
+    store = app.extensions["portico"].store
+    store.lock_timeout = 0.2
+    client = app.test_client()
+    data = {**VALID["stromma"], "form_token": open_form(client, "stromma", "?lang=en")}
+    with FileLock(f"{store.path('stromma')}.lock"):  # another worker in a long commit
+        busy = client.post("/stromma/order?lang=en", data=data)
+    assert busy.status_code == 503
+    assert "Nothing was saved" in busy.get_data(as_text=True)
+    assert client.post("/stromma/order?lang=en", data=data).status_code == 303
