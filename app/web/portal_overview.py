@@ -220,16 +220,18 @@ def balance_view(page: MerchantPage, customer_id: str, auto_pay: bool) -> Balanc
     )
 
 
-def _method_view(method: dict[str, Any]) -> PaymentMethodView:
-    kind = method["kind"]
-    if kind == "card":
+def method_label(method: dict[str, Any]) -> str:
+    """How a stored payment method is named to its customer: "Visa ending in 4242"."""
+    if method["kind"] == "card":
         brand = (method.get("brand") or gettext("Card")).title()
-        label = gettext("%(brand)s ending in %(last4)s", brand=brand, last4=method.get("last4", ""))
-    elif kind == "sepa_debit":
-        label = gettext("SEPA Direct Debit %(iban)s", iban=method.get("iban_masked", ""))
-    else:
-        label = gettext("Invoice")
-    return PaymentMethodView(kind=kind, label=label)
+        return gettext("%(brand)s ending in %(last4)s", brand=brand, last4=method.get("last4", ""))
+    if method["kind"] == "sepa_debit":
+        return gettext("SEPA Direct Debit %(iban)s", iban=method.get("iban_masked", ""))
+    return gettext("Invoice")
+
+
+def _method_view(method: dict[str, Any]) -> PaymentMethodView:
+    return PaymentMethodView(kind=method["kind"], label=method_label(method))
 
 
 def overview_context(user: SignedIn) -> dict[str, Any]:

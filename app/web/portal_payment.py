@@ -41,6 +41,7 @@ from app.web.i18n import current_translations
 from app.web.merchant import MerchantPage
 from app.web.portal_auth import SignedIn, portal_login_required, render_portal, signed_in
 from app.web.portal_features import portal_feature
+from app.web.portal_overview import method_label
 from forms import BuildContext, OrderedForm
 
 blueprint = Blueprint("portal_payment", __name__)
@@ -233,13 +234,6 @@ def _form_errors(form: OrderedForm) -> FormErrors:
 
 def _row(method: dict[str, Any]) -> MethodRow:
     kind = method["kind"]
-    if kind == "card":
-        brand = (method.get("brand") or gettext("Card")).title()
-        label = gettext("%(brand)s ending in %(last4)s", brand=brand, last4=method.get("last4", ""))
-    elif kind == "sepa_debit":
-        label = gettext("SEPA Direct Debit %(iban)s", iban=method.get("iban_masked", ""))
-    else:
-        label = gettext("Invoice")
     expiry = (
         f"{method['exp_month']:02d}/{method['exp_year']}"
         if kind == "card" and method.get("exp_month")
@@ -248,7 +242,7 @@ def _row(method: dict[str, Any]) -> MethodRow:
     return MethodRow(
         id=method["id"],
         kind=kind,
-        label=label,
+        label=method_label(method),
         expiry=expiry,
         mandate_reference=method.get("mandate_reference"),
         mandate_date=method.get("mandate_date"),
