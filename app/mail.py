@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import smtplib
 import ssl
 import tempfile
@@ -19,6 +20,13 @@ from urllib.parse import unquote, urlsplit
 log = logging.getLogger(__name__)
 
 SMTP_TIMEOUT_SECONDS = 15
+
+
+def message_id(domain: str, idstring: str = "") -> str:
+    """A unique Message-ID. Unlike :func:`email.utils.make_msgid` it draws from the OS,
+    not the global ``random`` state, which a background sender must not move."""
+    label = f".{idstring}" if idstring else ""
+    return f"<{secrets.token_hex(16)}{label}@{domain}>"
 
 
 class MailError(RuntimeError):

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,7 +42,7 @@ from app.config.loader import LoadedMerchant
 from app.config.models import MerchantConfig
 from app.dispatch import claim, failure, selected_merchants
 from app.documents import parse_iso
-from app.mail import Mailer, MailError
+from app.mail import Mailer, MailError, message_id
 from app.money import Money
 from app.store import Store
 from app.web import themes
@@ -196,9 +196,7 @@ def render_mail(
         message["Subject"] = context["subject"]
         message["From"] = formataddr((config.merchant.name, config.merchant.email))
         message["To"] = entry["to"]
-        message["Message-ID"] = make_msgid(
-            idstring=entry["id"], domain=config.merchant.email.split("@")[1]
-        )
+        message["Message-ID"] = message_id(config.merchant.email.split("@")[1], entry["id"])
         message.set_content(themes.render(f"emails/{template}.txt", folders, **context))
         message.add_alternative(
             themes.render(f"emails/{template}.html", folders, **context), subtype="html"

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import logging
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 from urllib.parse import urlencode
 
 from flask import Flask
 from flask_babel import force_locale, gettext
 
 from app.config.loader import LoadedMerchant
-from app.mail import MailError
+from app.mail import MailError, message_id
 from app.portal.tokens import LIFETIME, IssuedToken, format_code, signin_link
 from app.web import themes
 from app.web.background import BackgroundWork
@@ -55,7 +55,7 @@ def render_signin_mail(
         )
         message["From"] = formataddr((config.merchant.name, config.merchant.email))
         message["To"] = to
-        message["Message-ID"] = make_msgid(domain=config.merchant.email.rpartition("@")[2])
+        message["Message-ID"] = message_id(config.merchant.email.rpartition("@")[2])
         message["Auto-Submitted"] = "auto-generated"
         message.set_content(themes.render("emails/portal_signin.txt", folders, **context))
         message.add_alternative(

@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 RETRY_FOR = timedelta(days=1)
 FIRST_RETRY = timedelta(minutes=1)  # doubled after every failure ...
 LONGEST_WAIT = timedelta(hours=2)  # ... up to this
+# Jitter from the OS: the global random state is not ours to move from a worker thread.
+_JITTER = random.SystemRandom()
 CLAIM_LEASE = timedelta(minutes=2)
 # Few at a time: each may take up to the HTTP timeout, all well within the lease.
 CLAIM_BATCH = 5
@@ -234,7 +236,7 @@ def _retry_at(entry: Document, attempts: int, now: datetime) -> datetime | None:
     if now >= deadline:
         return None
     wait = min(FIRST_RETRY * 2 ** min(attempts - 1, 20), LONGEST_WAIT)
-    return min(now + wait * random.uniform(0.5, 1.0), deadline)
+    return min(now + wait * _JITTER.uniform(0.5, 1.0), deadline)
 
 
 def deliver_all(
