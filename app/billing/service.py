@@ -396,8 +396,12 @@ class BillingService:
     def set_auto_pay(
         self, merchant: str, customer_id: str, enabled: bool, *, then: ChangeHook | None = None
     ) -> None:
+        """Switch automatic collection on or off; asking for what is already set changes
+        (and audits) nothing, so a form sent again after a lost answer is harmless."""
         with self.store.write(merchant) as tx:
             customer = self._customer(tx, customer_id)
+            if customer.get("auto_pay", True) == enabled:
+                return
             tx.collection("customers").update(customer_id, {"auto_pay": enabled})
             if enabled:
                 self._recollect(tx, customer_id)

@@ -193,6 +193,8 @@ def test_turns_automatic_payment_off_and_on(app: Flask) -> None:
         ({"auto_pay": True}, {"auto_pay": False}),
         ({"auto_pay": False}, {"auto_pay": True}),
     ]
+    # Sent again (a retry after a lost answer): answered as done, nothing changed or audited.
+    assert post_methods(client, "acme", action="auto_pay", auto_pay="on").status_code == 303
     assert post_methods(client, "acme", action="auto_pay", auto_pay="maybe").status_code == 422
     assert post_methods(client, "acme", action="unknown").status_code == 422
     assert len(audits(app, "acme", "customer.auto_pay")) == 2
