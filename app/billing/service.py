@@ -145,11 +145,12 @@ class BillingService:
     def account(self, merchant: str, config: MerchantConfig, customer_id: str) -> Account:
         with self.store.read(merchant) as tx:
             self._customer(tx, customer_id)
-            owed = sum(ledger.outstanding(i) for i in ledger.unpaid_invoices(tx, customer_id))
+            owed = ledger.owed(tx, customer_id)
+            balance = ledger.balance(tx, customer_id)
             return Account(
                 currency=config.merchant.currency,
-                balance=ledger.balance(tx, customer_id),
-                credit=ledger.available_credit(tx, customer_id),
+                balance=balance,
+                credit=ledger.unused_credit(owed, balance),
                 outstanding=owed,
             )
 

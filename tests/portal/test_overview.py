@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.billing import invoices
 from app.money import Money
 from tests.portal.helpers import Mailbox, sign_in, signed_in_client, stored
+from tests.portal.invoice_helpers import add_invoices
 from tests.portal.subscription_helpers import hidden, page, post, subscription_of, text
 from tests.web.test_order_page import VALID, open_form
 
@@ -112,3 +114,38 @@ def test_pending_cancellation_and_the_notice_with_feedback_prompt(
     plain = page(client, "/acme/portal?lang=en&done=unknown")
     assert "How did that go?" not in text(plain)
     assert 'id="done-notice"' not in plain
+
+
+def test_a_long_history_shows_what_is_still_owed_and_the_credit_left(
+    app: Flask, mailbox: Mailbox
+) -> None:
+    client = signed_in_client(app, mailbox, "acme", ACME)
+    customer_id = subscription_of(app, "acme", ACME)["customer_id"]
+    container = app.extensions["portico"]
+    billing, config = container.billing, container.merchants.get("acme").config
+    history = add_invoices(app, "acme", customer_id, 60)  # 61 open invoices of €176.12
+    gross = history[0]["gross"]
+    for invoice in history[:40]:
+        billing.record_payment("acme", invoice["number"], gross, "bank transfer")
+    for invoice in history[40:45]:
+        billing.void_invoice("acme", invoice["number"])
+    with container.store.write("acme") as tx:
+        for invoice in history[45:50]:  # still owed, no longer collected
+            invoices.mark_uncollectible(tx, invoice)
+    billing.record_payment("acme", history[50]["number"], gross // 2, "half of it")
+    owed = 16 * gross - gross // 2  # the sign-up's, 10 open, 5 uncollectible, half of one
+
+    words = text(page(client, "/acme/portal?lang=en"))
+
+    assert f"Outstanding balance {Money(owed, 'EUR').format('en')}" in words
+    assert "Next bill €58.31 on" in words
+
+    # A credit note worth €11.90 more than is owed pays all of it; the rest is credit
+    # that the next bill uses.
+    note = billing.grant_credit("acme", config, customer_id, (owed + 1190) * 100 // 119, "Sorry")
+    left = -note["gross"] - owed  # a credit note's amounts are negative
+    assert 0 < left < 5831
+    words = text(page(client, "/acme/portal?lang=en"))
+    assert "Outstanding balance Nothing outstanding" in words
+    assert f"Credit {Money(left, 'EUR').format('en')}" in words
+    assert f"Next bill {Money(5831 - left, 'EUR').format('en')} on" in words
