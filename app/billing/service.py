@@ -67,6 +67,18 @@ class Account:
 
 
 @dataclass(frozen=True)
+class InvoicePage:
+    """One page of a customer's invoices and credit notes, newest first."""
+
+    invoices: tuple[dict[str, Any], ...]  # this page's
+    number: int  # from 1
+    pages: int  # at least 1, also without any invoice
+    total: int  # invoices and credit notes on all pages
+    credit_notes: int  # of the total
+    outstanding: bool  # whether any of them, on any page, has something left to pay
+
+
+@dataclass(frozen=True)
 class ActionResult:
     """An action's outcome; ``subscription`` and ``invoice`` are set once it was applied."""
 
@@ -172,6 +184,23 @@ class BillingService:
         with self.store.read(merchant) as tx:
             found = tx.collection("invoices").find(customer_id=customer_id)
         return sorted(found, key=lambda i: (i["issued_at"], i["number"]), reverse=True)
+
+    def invoice_page(self, merchant: str, customer_id: str, number: int, size: int) -> InvoicePage:
+        """Page ``number`` (from 1) of :meth:`invoices`, ``size`` to a page; a page
+        before the first or after the last is :class:`NotFoundError`."""
+        found = self.invoices(merchant, customer_id)
+        pages = max(1, -(-len(found) // size))
+        if not 1 <= number <= pages:
+            raise NotFoundError(f"page {number}")
+        start = (number - 1) * size
+        return InvoicePage(
+            invoices=tuple(found[start : start + size]),
+            number=number,
+            pages=pages,
+            total=len(found),
+            credit_notes=sum(1 for invoice in found if invoice["kind"] == "credit_note"),
+            outstanding=any(ledger.outstanding(invoice) > 0 for invoice in found),
+        )
 
     def invoice(self, merchant: str, customer_id: str, number: str) -> dict[str, Any]:
         with self.store.read(merchant) as tx:

@@ -1,5 +1,11 @@
 """The portal's invoices: the list, each invoice's PDF, paying an open one now.
 
+The list is paged, newest first (``?page=N``, :data:`PAGE_SIZE` to a page): a
+customer of many years has hundreds of invoices, and only the rows shown are
+formatted. A page number that is not a plain positive number, or past the last
+page, is the branded 404: such an address was made by hand, never by our links,
+and invoices are never removed, so a page once linked stays there.
+
 Billing only ever finds the signed-in customer's own invoices, so another
 customer's number, another merchant's or a made-up one is a 404 that shows
 nothing. Paying goes through :class:`app.portal.payments.PaymentActions`,
@@ -14,18 +20,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, request, send_file, url_for
-from flask_babel import gettext
+from flask_babel import format_decimal, gettext, ngettext
 from werkzeug.utils import secure_filename
 
 from app.billing import ledger
 from app.billing.gateways import PaymentDeclined, failure_message
 from app.billing.methods import AUTOMATIC_KINDS
-from app.billing.service import NotFoundError
+from app.billing.service import InvoicePage, NotFoundError
 from app.config.models import MerchantConfig
 from app.portal.documents import customer_actor
 from app.portal.payments import PaymentActions
 from app.web.container import portico
 from app.web.i18n import current_translations
+from app.web.pagination import pagination
 from app.web.portal_auth import (
     SignedIn,
     current_session,
@@ -41,6 +48,11 @@ blueprint = Blueprint("portal_invoices", __name__)
 
 # The notice after an action (``?done=<key>``) and the action the feedback prompt asks about.
 FEEDBACK_ACTIONS = {"paid": "pay_invoice"}
+# Invoices to a page: two years of monthly bills.
+PAGE_SIZE = 24
+# ``?page=``: a plain positive number (no sign, space or leading zero), short enough
+# that a made-up one of thousands of digits is never turned into an int.
+PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
 
 
 @dataclass(frozen=True)
@@ -67,8 +79,11 @@ def _private(response: Response) -> Response:
 @portal_feature("invoices")
 @portal_login_required
 def invoices(merchant: str) -> Response:
+    number = page_number(request.args.get("page"))
+    if number is None:
+        abort(404)
     done = request.args.get("done", "")
-    return _invoices_page(signed_in(), done=done if done in FEEDBACK_ACTIONS else "")
+    return _invoices_page(signed_in(), number, done=done if done in FEEDBACK_ACTIONS else "")
 
 
 @blueprint.get("/<merchant>/portal/invoices/<number>.pdf")
@@ -104,9 +119,11 @@ def _send_pdf(merchant: str, number: str) -> Response:
 @portal_feature("invoices")
 @portal_login_required
 def pay(merchant: str, number: str) -> Response:
-    """Pay an open invoice now with the default card or mandate."""
+    """Pay an open invoice now with the default card or mandate, then show the page of
+    the list the customer paid from (the form's ``?page=``) again."""
     user = signed_in()
     page = user.page
+    listed = page_number(request.args.get("page")) or 1
     try:
         PaymentActions(portico().billing).pay_invoice(
             page.slug,
@@ -119,13 +136,18 @@ def pay(merchant: str, number: str) -> Response:
         abort(404)
     except PaymentDeclined as declined:
         error = failure_message(declined.code, current_translations())
-        return _invoices_page(user, status=422, error=error)
+        return _invoices_page(user, listed, status=422, error=error)
     except ValueError:  # nothing outstanding: paid already (a second click), void, a credit note
         error = gettext("Invoice %(number)s has nothing left to pay.", number=number)
-        return _invoices_page(user, status=409, error=error)
-    return redirect(
-        url_for(".invoices", merchant=page.slug, lang=page.language, done="paid"), code=303
-    )
+        return _invoices_page(user, listed, status=409, error=error)
+    return redirect(_list_url(user, listed, done="paid"), code=303)
+
+
+def page_number(value: str | None) -> int | None:
+    """``?page=`` as a number from 1 (absent: 1), or ``None`` when it is no page number."""
+    if value is None:
+        return 1
+    return int(value) if PAGE_NUMBER.fullmatch(value) else None
 
 
 def in_series(config: MerchantConfig, number: str) -> bool:
@@ -137,21 +159,27 @@ def in_series(config: MerchantConfig, number: str) -> bool:
 
 
 def _invoices_page(
-    user: SignedIn, *, status: int = 200, error: str = "", done: str = ""
+    user: SignedIn, number: int, *, status: int = 200, error: str = "", done: str = ""
 ) -> Response:
     page = user.page
     billing = portico().billing
     customer_id = user.customer_id or ""
+    try:
+        listed = billing.invoice_page(page.slug, customer_id, number, PAGE_SIZE)
+    except NotFoundError:
+        abort(404)
     default = next(
         (m for m in billing.payment_methods(page.slug, customer_id) if m["default"]), None
     )
     can_pay = default is not None and default["kind"] in AUTOMATIC_KINDS
-    rows = [_row(user, invoice, can_pay) for invoice in billing.invoices(page.slug, customer_id)]
     return render_portal(
         user,
         "portal/invoices.html",
         status=status,
-        invoices=rows,
+        invoices=[_row(user, invoice, can_pay, number) for invoice in listed.invoices],
+        count=count_words(listed),
+        outstanding=listed.outstanding,
+        pager=pagination(number, listed.pages, lambda n: _list_url(user, n)),
         can_pay=can_pay,
         error=error,
         done=done,
@@ -164,7 +192,37 @@ def _invoices_page(
     )
 
 
-def _row(user: SignedIn, invoice: dict[str, Any], can_pay: bool) -> InvoiceRow:
+def count_words(listed: InvoicePage) -> str:
+    """How many invoices (and credit notes) there are, in words: "1,000 invoices"."""
+    bills = listed.total - listed.credit_notes
+    invoices = ngettext(
+        "%(count)s invoice", "%(count)s invoices", bills, count=format_decimal(bills)
+    )
+    if not listed.credit_notes:
+        return invoices
+    notes = ngettext(
+        "%(count)s credit note",
+        "%(count)s credit notes",
+        listed.credit_notes,
+        count=format_decimal(listed.credit_notes),
+    )
+    return gettext("%(invoices)s and %(credit_notes)s", invoices=invoices, credit_notes=notes)
+
+
+def _list_url(user: SignedIn, number: int, **args: str) -> str:
+    page = user.page
+    return url_for(
+        ".invoices", merchant=page.slug, lang=page.language, page=_page_arg(number), **args
+    )
+
+
+def _page_arg(number: int) -> int | None:
+    """``?page=`` of a link to page ``number``: none for the first, the list's own address."""
+    return number if number > 1 else None
+
+
+def _row(user: SignedIn, invoice: dict[str, Any], can_pay: bool, listed: int) -> InvoiceRow:
+    """One row of page ``listed``; paying from it leads back to that page."""
     page = user.page
     number = invoice["number"]
     outstanding = ledger.outstanding(invoice)
@@ -178,5 +236,7 @@ def _row(user: SignedIn, invoice: dict[str, Any], can_pay: bool) -> InvoiceRow:
         total=money(page, invoice["gross"], invoice["currency"]),
         outstanding=money(page, outstanding, invoice["currency"]) if outstanding > 0 else None,
         pdf_url=url_for(".invoice_pdf", **args),
-        pay_url=url_for(".pay", **args) if can_pay and outstanding > 0 else None,
+        pay_url=url_for(".pay", **args, page=_page_arg(listed))
+        if can_pay and outstanding > 0
+        else None,
     )

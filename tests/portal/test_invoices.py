@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
+from datetime import UTC, datetime, timedelta
+from html import escape, unescape
 from pathlib import Path
 
 import pytest
@@ -10,8 +13,10 @@ from flask import Flask
 from pypdf import PdfReader
 
 from app.money import Money
+from app.web.portal_invoices import PAGE_SIZE
 from tests.portal.conftest import make_portal_app
 from tests.portal.helpers import Mailbox, audits, csrf_token, edited_config, sign_up
+from tests.portal.invoice_helpers import add_invoices, newest_first
 from tests.portal.payment_helpers import (
     NO_FUNDS_CARD,
     add_card,
@@ -223,3 +228,115 @@ def test_switched_off_by_the_merchant_the_pages_are_not_found(invoices_off: Flas
         f"/acme/portal/invoices/{invoice['number']}/pay", data={"csrf_token": token}
     )
     assert response.status_code == 404
+
+
+# Paging: a long history, newest first, PAGE_SIZE to a page --------------------------
+
+ROW = re.compile(r'<th scope="row" id="invoice-\d+">([^<\s]+)')
+
+
+def rows(html: str) -> list[str]:
+    """The invoice numbers a page lists, in its order."""
+    return ROW.findall(html)
+
+
+def link(html: str, rel: str) -> str:
+    """The ``rel="prev"`` or ``rel="next"`` link of the page navigation."""
+    match = re.search(rf'href="([^"]+)" rel="{rel}"', html)
+    assert match, f"no {rel} link"
+    return unescape(match.group(1))
+
+
+def test_a_long_history_is_paged_newest_first_with_real_links(app: Flask) -> None:
+    client, customer = customer_signed_in(app, "acme", "jana@example.com")
+    add_invoices(app, "acme", customer["id"], 60)
+    expected = newest_first(invoices_of(app, "acme", customer))
+    assert PAGE_SIZE == 24 and len(expected) == 61  # pages of 24, 24 and 13
+
+    first = client.get(LIST).get_data(as_text=True)
+
+    assert rows(first) == expected[:24]
+    assert first.count('.pdf?lang=en"') == 24  # only the rows shown are built
+    assert "<p>61 invoices</p>" in first
+    assert '<nav class="portal-aside" aria-label="Pages of invoices">' in first
+    assert "<p>Page 1 of 3</p>" in first and "<title>Invoices – Page 1 of 3" in first
+    assert (
+        'href="/acme/portal/invoices?lang=en" aria-label="Page 1" aria-current="page">1<' in first
+    )
+    assert 'rel="prev"' not in first and "Newer invoices" not in first
+    assert link(first, "next") == "/acme/portal/invoices?lang=en&page=2"
+
+    second = client.get(link(first, "next")).get_data(as_text=True)
+    assert rows(second) == expected[24:48]
+    assert 'aria-label="Page 2" aria-current="page">2<' in second
+    assert link(second, "prev") == LIST  # the first page's own address, no ?page=1
+    assert ">Newer invoices<" in second and ">Older invoices<" in second
+
+    last = client.get(link(second, "next")).get_data(as_text=True)
+    assert rows(last) == expected[48:]  # 13, the sign-up's invoice last
+    assert expected[-1] == invoices_of(app, "acme", customer)[0]["number"]
+    assert 'rel="next"' not in last and "Older invoices" not in last
+    assert client.get(f"{LIST}&page=1").get_data(as_text=True).count("<tr>") == first.count("<tr>")
+
+
+def test_page_numbers_of_pages_that_do_not_exist_are_the_branded_404(app: Flask) -> None:
+    client, customer = customer_signed_in(app, "acme", "jana@example.com")
+    add_invoices(app, "acme", customer["id"], 30)  # 31 invoices: pages 1 and 2
+    assert client.get(f"{LIST}&page=2").status_code == 200
+
+    for value in ("3", "0", "-1", "", "abc", "1.5", "+2", "%202", "02", "9" * 5000, "1e1"):
+        response = client.get(f"{LIST}&page={value}")
+        assert response.status_code == 404, value
+        html = response.get_data(as_text=True)
+        assert "Page not found" in html and "ACME Cloud GmbH" in html, value
+        assert customer["number"] not in html
+
+
+def test_the_count_is_a_babel_number_in_the_right_plural(app: Flask) -> None:
+    client, customer = customer_signed_in(app, "acme", "jana@example.com")
+    assert "<p>1 invoice</p>" in client.get(LIST).get_data(as_text=True)
+    assert "<p>1 Rechnung</p>" in client.get("/acme/portal/invoices?lang=de").get_data(as_text=True)
+    container = app.extensions["portico"]
+    config = container.merchants.get("acme").config
+    container.billing.grant_credit("acme", config, customer["id"], 1000, "Goodwill")
+    add_invoices(app, "acme", customer["id"], 999)
+
+    english = client.get(LIST).get_data(as_text=True)
+    german = client.get("/acme/portal/invoices?lang=de").get_data(as_text=True)
+
+    assert "<p>1,000 invoices and 1 credit note</p>" in english
+    assert "<p>1.000 Rechnungen und 1 Gutschrift</p>" in german
+    assert "<p>Seite 1 von 42</p>" in german and ">Ältere Rechnungen<" in german
+    assert 'aria-label="Seite 42">42<' in german and ">…<" in german
+    assert len(rows(english)) == PAGE_SIZE
+
+    swedish, other = customer_signed_in(app, "stromma", "sven@example.se")
+    stromma = container.merchants.get("stromma").config
+    container.billing.bill_until("stromma", stromma, datetime.now(UTC) + timedelta(days=31))
+    add_invoices(app, "stromma", other["id"], 1500)  # after the trial's first invoice
+    html = swedish.get("/stromma/portal/invoices?lang=sv").get_data(as_text=True)
+    assert "<p>1\u00a0501 fakturor</p>" in html  # Swedish groups with a no-break space
+    assert "<p>Sida 1 av 63</p>" in html and ">Äldre fakturor<" in html
+
+
+def test_paying_from_a_later_page_comes_back_to_that_page(app: Flask) -> None:
+    client, customer = customer_signed_in(app, "acme", "jana@example.com")
+    add_invoices(app, "acme", customer["id"], 30)
+    assert add_card(client, "acme").status_code == 303
+    page = client.get(f"{LIST}&page=2").get_data(as_text=True)
+    oldest = invoices_of(app, "acme", customer)[0]["number"]
+    action = f"/acme/portal/invoices/{oldest}/pay?lang=en&page=2"
+    assert f'action="{escape(action)}"' in page
+    token = csrf_token(page)
+
+    paid = client.post(action, data={"csrf_token": token})
+
+    assert paid.status_code == 303
+    assert paid.headers["Location"] == f"{LIST}&page=2&done=paid"
+    html = client.get(paid.headers["Location"]).get_data(as_text=True)
+    assert "Your payment has been received." in html and "<p>Page 2 of 2</p>" in html
+    assert oldest in rows(html)
+    again = client.post(action, data={"csrf_token": token})  # a second click
+    assert again.status_code == 409
+    html = again.get_data(as_text=True)
+    assert "has nothing left to pay" in html and rows(html) == rows(page)
