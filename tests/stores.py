@@ -11,11 +11,13 @@ it) an unreachable server is a failure, never a skip.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import orjson
@@ -23,12 +25,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from app.store import Store, TinyDBStore
+from app.store import Store, TinyDBStore, datafiles, files, journal
 from app.store.migrate import upgrade
 from app.store.postgres import PostgresStore
 
 POSTGRES_URL = os.environ.get("PORTICO_TEST_POSTGRES", "")
-STORES = ("tinydb", "postgresql")
+STORES = ("tinydb", "tinydb-journal", "postgresql")
 
 
 def with_search_path(url: str, schema: str) -> str:
@@ -84,14 +86,44 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     """Each store in turn: a test taking this runs once per store."""
     if request.param == "postgresql":
         return request.getfixturevalue("postgres_store")
+    if request.param == "tinydb-journal":
+        return journaled_store(tmp_path / "data")
     return TinyDBStore(tmp_path / "data")
+
+
+def journaled_store(data_dir: Path) -> TinyDBStore:
+    """A TinyDB store that journals even the smallest commits (a big store's path) and
+    folds the journal whenever it outgrows the file: both paths, all the time."""
+    return TinyDBStore(data_dir, journal_from=0, fold_at=2.0)
+
+
+def stored_tables(path: Path, parse: Callable[[bytes], Any] = json.loads) -> dict[str, Any]:
+    """A data file and its journal as another program would read them: the file with
+    ``parse`` (plain ``json``), then the commits of the journal that continues it."""
+    tables = parse(path.read_bytes())
+    version = tables.pop(files.VERSION_TABLE, {}).get("base", {}).get("version")
+    journal_file = datafiles.journal_path(path)
+    if not journal_file.exists():
+        return tables
+    with journal_file.open("rb") as file:
+        continues, offset = journal.header_version(file)
+        commits = journal.commits(file, offset, journal_file)[0] if continues == version else []
+    for changes in commits:
+        for name, documents in changes.items():
+            table = tables.setdefault(name, {})
+            for id, document in documents.items():
+                if document is None:
+                    table.pop(id, None)
+                else:
+                    table[id] = document
+    return tables
 
 
 def raw_data(store: Store, merchant: str) -> bytes:
     """Everything stored for ``merchant`` as bytes, for tests that look for what must
     never be stored, or compare before and after: the TinyDB file, or the PostgreSQL
     store's export in the same format."""
-    if isinstance(store, TinyDBStore):
-        return store.path(merchant).read_bytes()
+    if isinstance(store, TinyDBStore):  # the data file with its journal folded in
+        return orjson.dumps(datafiles.load(store.path(merchant)))
     assert isinstance(store, PostgresStore)
     return orjson.dumps(store.export(merchant))

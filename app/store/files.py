@@ -1,4 +1,4 @@
-"""Merchant data files: atomic replacement and a per-process cache of their parsed content.
+"""Merchant data files: atomic replacement, parsing, and the version of a file.
 
 A data file is never changed in place. Every version is written to a temporary
 file in the same folder, fsynced and moved over the old one with ``os.replace``,
@@ -11,13 +11,18 @@ on ext4 (two alternating versions may get the same two inodes), so that key is
 sound only if the modification time of successive versions differs:
 :func:`atomic_write` stamps each version strictly later than the one it
 replaces.
+
+A file the store wrote also names its version, a random token in the table
+``_journal``: the journal of commits made since (:mod:`app.store.journal`)
+names the version it continues. The table is metadata, never one of the
+store's collections, and :func:`parse` takes it out.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
-import threading
 import time
 from contextlib import suppress
 from pathlib import Path
@@ -32,58 +37,36 @@ Tables = dict[str, dict[str, Document]]
 
 Identity = tuple[int, int, int]
 
+VERSION_TABLE = "_journal"  # {"base": {"id": "base", "version": token}}
+
 
 class CorruptData(StoreError):
     """A data file (or a backup) is not a valid TinyDB database of this store."""
 
 
-_cache: dict[Path, tuple[Identity, Tables]] = {}
-_cache_lock = threading.Lock()
-
-
-def load(path: Path) -> Tables:
-    """The parsed content of ``path``; ``{}`` when the file does not exist.
-
-    The result is shared with every other caller in this process: treat it as
-    read-only and copy what you change. A file is parsed again only when its
-    identity changed.
-    """
-    try:
-        file = path.open("rb")
-    except FileNotFoundError:
-        return {}
-    with file:
-        # The identity of the open file, not of the path: another process may
-        # replace the path between our stat and our read.
-        identity = _identity(os.fstat(file.fileno()))
-        with _cache_lock:
-            cached = _cache.get(path)
-        if cached is not None and cached[0] == identity:
-            return cached[1]
-        data = parse(file.read(), path)
-    _remember(path, identity, data)
-    return data
-
-
-def save(path: Path, data: Tables) -> None:
-    """Replace ``path`` with ``data`` atomically and durably.
-
-    The caller must hold the file's write lock and must not change ``data``
-    afterwards: it becomes this process's cached content of the file.
-    """
-    _remember(path, atomic_write(path, orjson.dumps(data)), data)
-
-
 def parse(raw: bytes, path: Path) -> Tables:
     """Parse and check a data file; :class:`CorruptData` naming ``path`` if it is not one."""
+    return parse_versioned(raw, path)[0]
+
+
+def parse_versioned(raw: bytes, path: Path) -> tuple[Tables, str | None]:
+    """:func:`parse`, and the version the file names (``None`` if it names none)."""
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise CorruptData(f"{path} is not valid JSON: {exc}") from exc
-    problem = _shape_problem(data)
+    problem = shape_problem(data)
     if problem:
         raise CorruptData(f"{path} is not a TinyDB database of this store: {problem}")
-    return data
+    version = data.pop(VERSION_TABLE, {}).get("base", {}).get("version")
+    return data, version if isinstance(version, str) else None
+
+
+def dump_versioned(tables: Tables) -> tuple[bytes, str]:
+    """``tables`` as the content of a data file with a new version, and that version."""
+    version = secrets.token_hex(8)
+    meta = {"base": {"id": "base", "version": version}}
+    return orjson.dumps({**tables, VERSION_TABLE: meta}), version
 
 
 def atomic_write(path: Path, raw: bytes) -> Identity:
@@ -101,7 +84,7 @@ def atomic_write(path: Path, raw: bytes) -> Identity:
             file.flush()
             os.utime(fd, ns=(mtime_ns, mtime_ns))
             os.fsync(fd)
-            identity = _identity(os.fstat(fd))
+            identity = identity_of(os.fstat(fd))
         os.replace(temporary, path)
     except BaseException:
         with suppress(FileNotFoundError):
@@ -122,12 +105,7 @@ def remove_orphans(path: Path) -> None:
             orphan.unlink()
 
 
-def _remember(path: Path, identity: Identity, data: Tables) -> None:
-    with _cache_lock:
-        _cache[path] = (identity, data)
-
-
-def _identity(stat: os.stat_result) -> Identity:
+def identity_of(stat: os.stat_result) -> Identity:
     return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
@@ -147,14 +125,19 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def _shape_problem(data: Any) -> str | None:
-    """What keeps ``data`` from being ``{table: {id: {"id": id, ...}}}``, or ``None``."""
+def shape_problem(data: Any, *, deleted_allowed: bool = False) -> str | None:
+    """What keeps ``data`` from being ``{table: {id: {"id": id, ...}}}``, or ``None``.
+
+    With ``deleted_allowed`` a document may also be ``None`` (a journal's deletion).
+    """
     if not isinstance(data, dict):
         return "the top level is not an object"
     for table_name, table in data.items():
         if not isinstance(table, dict):
             return f"table {table_name!r} is not an object"
         for doc_id, document in table.items():
+            if document is None and deleted_allowed:
+                continue
             if not isinstance(document, dict) or document.get("id") != doc_id:
                 return f'{table_name}[{doc_id!r}] is not an object with a matching "id"'
     return None

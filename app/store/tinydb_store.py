@@ -7,12 +7,13 @@ through TinyDB's own extension points:
 - every transaction gets a fresh ``TinyDB`` over a :class:`_MemoryStorage`, so
   no query cache or next-id cache outlives a transaction;
 - a write transaction holds ``<merchant>.json.lock`` (filelock) from reading
-  the file to replacing it; its TinyDB shares the cached tables and copies a
+  the data to committing it; its TinyDB shares the cached tables and copies a
   table, and a document, only when it changes them (copy on write, see
-  :class:`_MemoryStorage`), and leaving the block writes the file once,
-  atomically (:mod:`app.store.files`);
-- a read transaction takes no lock and reads the per-process cache, which a
-  file replaced by another process invalidates;
+  :class:`_MemoryStorage`), and leaving the block commits once: the file is
+  replaced atomically (:mod:`app.store.files`), or, once it is big, what
+  changed is appended to its journal (:mod:`app.store.journal`);
+- a read transaction takes no lock and reads the per-process cache, which
+  another process's commit invalidates (:mod:`app.store.datafiles`);
 - documents are keyed by their own ``"id"`` (``document_id_class = str``), so
   a lookup by id is a dict access.
 """
@@ -25,13 +26,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from filelock import FileLock, Timeout
 from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document as TinyDocument
 from tinydb.table import Table
 
-from app.store import files
+from app.store import datafiles, files
 from app.store.base import (
     COLLECTIONS,
     Collection,
@@ -63,10 +65,20 @@ _held_locks = threading.local()
 class TinyDBStore:
     """The :class:`~app.store.base.Store` kept in ``<data_dir>/<merchant>.json`` files."""
 
-    def __init__(self, data_dir: Path, *, lock_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        lock_timeout: float = 10.0,
+        journal_from: int = datafiles.JOURNAL_FROM,
+        fold_at: float = datafiles.FOLD_AT,
+    ) -> None:
         # Absolute, so the cache key of a file does not depend on the working directory.
         self.data_dir = Path(data_dir).absolute()
         self.lock_timeout = lock_timeout
+        # When commits go to the journal and when it is folded in (app.store.datafiles).
+        self.journal_from = journal_from
+        self.fold_at = fold_at
         self._swept: set[Path] = set()  # files whose crash leftovers this process removed
 
     def path(self, merchant: str) -> Path:
@@ -76,7 +88,7 @@ class TinyDBStore:
     @contextmanager
     def read(self, merchant: str) -> Iterator[ReadTransaction]:
         """A snapshot of the merchant's last committed data; takes no lock."""
-        data = files.load(self.path(merchant))
+        data = datafiles.load(self.path(merchant))
         yield _ReadTransaction(merchant, _Database(data, storage=_MemoryStorage))
 
     @contextmanager
@@ -88,11 +100,19 @@ class TinyDBStore:
         """
         path = self.path(merchant)
         with self._locked(path):
-            storage = _MemoryStorage(files.load(path))
+            before = datafiles.snapshot(path)
+            storage = _MemoryStorage(before.tables)
             # TinyDB calls its storage argument to build the storage: hand it ours.
             yield _WriteTransaction(merchant, _Database(storage=lambda: storage))
             if storage.changed:
-                files.save(path, storage.data)
+                datafiles.commit(
+                    path,
+                    before,
+                    storage.data,
+                    storage.changes(),
+                    journal_from=self.journal_from,
+                    fold_at=self.fold_at,
+                )
 
     def merchants(self) -> list[str]:
         """Slugs of the merchants that have a data file, sorted."""
@@ -101,7 +121,8 @@ class TinyDBStore:
         )
 
     def backup(self, merchant: str, destination: Path) -> None:
-        """Copy the merchant's data file to ``destination``, atomically.
+        """Write the merchant's data, journal included, to ``destination`` as one
+        TinyDB file, atomically.
 
         Refuses (:class:`NotFound`) a merchant without data and
         (:class:`~app.store.files.CorruptData`) a file that does not parse, so
@@ -109,12 +130,10 @@ class TinyDBStore:
         """
         path = self.path(merchant)
         with self._locked(path):
-            try:
-                raw = path.read_bytes()
-            except FileNotFoundError:
-                raise NotFound(f"no stored data for merchant {merchant!r}") from None
-        files.parse(raw, path)
-        files.atomic_write(Path(destination), raw)
+            snapshot = datafiles.snapshot(path)
+        if snapshot.identity is None:
+            raise NotFound(f"no stored data for merchant {merchant!r}")
+        files.atomic_write(Path(destination), orjson.dumps(snapshot.tables))
 
     def restore(self, merchant: str, source: Path) -> None:
         """Replace the merchant's data with a backup; a source that does not parse
@@ -122,7 +141,7 @@ class TinyDBStore:
         path = self.path(merchant)
         data = files.parse(Path(source).read_bytes(), Path(source))
         with self._locked(path):
-            files.save(path, data)
+            datafiles.write_whole(path, data)
 
     @contextmanager
     def _locked(self, path: Path) -> Iterator[None]:
@@ -256,7 +275,7 @@ class _Collection(_ReadCollection):
 class _MemoryStorage(Storage):
     """A TinyDB storage that only holds one transaction's data in memory.
 
-    It starts from the cached, shared tables (:func:`app.store.files.load`),
+    It starts from the cached, shared tables (:func:`app.store.datafiles.load`),
     which must never change: a transaction that fails halfway must leave them
     as they were, and read transactions of other threads use them meanwhile.
     So a table's dict is copied (shallowly) on its first change in the
@@ -267,7 +286,7 @@ class _MemoryStorage(Storage):
 
     def __init__(self, data: Tables) -> None:
         self.data = dict(data)  # the tables themselves stay shared until changed
-        self._copied: dict[str, set[str]] = {}  # table copied → ids of documents copied
+        self._touched: dict[str, set[str]] = {}  # table copied → ids copied, set or deleted
         self.changed = False
 
     def read(self) -> Tables:
@@ -277,14 +296,21 @@ class _MemoryStorage(Storage):
         # Only TinyDB's drop_table(s), which the store never calls, write whole databases.
         raise StoreError("tables change through _Table._update_table only")
 
-    def changes(self, name: str) -> _TableChanges:
+    def table_to_change(self, name: str) -> _TableChanges:
         """Table ``name`` for TinyDB to change, as this transaction's own copy."""
-        copied = self._copied.get(name)
-        if copied is None:
-            copied = self._copied[name] = set()
+        touched = self._touched.get(name)
+        if touched is None:
+            touched = self._touched[name] = set()
             self.data[name] = dict(self.data.get(name, {}))
         self.changed = True
-        return _TableChanges(self.data[name], copied)
+        return _TableChanges(self.data[name], touched)
+
+    def changes(self) -> dict[str, dict[str, Document | None]]:
+        """What this transaction changed: table → id → the document now, ``None`` if deleted."""
+        return {
+            name: {id: self.data[name].get(id) for id in touched}
+            for name, touched in self._touched.items()
+        }
 
 
 class _TableChanges(MutableMapping):
@@ -292,27 +318,29 @@ class _TableChanges(MutableMapping):
     copied (one level deep), since TinyDB updates a document in place.
 
     One level is enough: TinyDB only sets a document's top-level keys, and
-    nested values come in and go out as copies (:func:`json_copy`).
+    nested values come in and go out as copies (:func:`json_copy`). The ids in
+    ``touched`` are those of the transaction's own documents (or of documents
+    it deleted): what a commit writes.
     """
 
-    def __init__(self, table: dict[str, Document], copied: set[str]) -> None:
+    def __init__(self, table: dict[str, Document], touched: set[str]) -> None:
         self._table = table
-        self._copied = copied
+        self._touched = touched
 
     def __getitem__(self, id: str) -> Document:
         document = self._table[id]
-        if id not in self._copied:
+        if id not in self._touched:
             document = self._table[id] = dict(document)
-            self._copied.add(id)
+            self._touched.add(id)
         return document
 
     def __setitem__(self, id: str, document: Document) -> None:
         self._table[id] = document
-        self._copied.add(id)
+        self._touched.add(id)
 
     def __delitem__(self, id: str) -> None:
         del self._table[id]
-        self._copied.discard(id)
+        self._touched.add(id)
 
     def __contains__(self, id: object) -> bool:
         return id in self._table
@@ -341,7 +369,7 @@ class _Table(Table):
         Our ids are already ``str``, and :meth:`_MemoryStorage.changes` hands
         out a copy-on-write view of the table, so changing it in place is safe.
         """
-        updater(self._storage.changes(self.name))  # type: ignore[arg-type]
+        updater(self._storage.table_to_change(self.name))  # type: ignore[arg-type]
         self.clear_cache()
 
 

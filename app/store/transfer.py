@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from app.store import files
+from app.store import datafiles
 from app.store.files import Tables
 from app.store.postgres import PostgresStore
 from app.store.tinydb_store import SEQUENCES, TinyDBStore
@@ -38,7 +38,7 @@ class Copied:
 def copy_merchant(source: TinyDBStore, target: PostgresStore, merchant: str) -> Copied:
     """Copy one merchant (a file that is replaced atomically, so one consistent
     version of it) and compare what the target holds afterwards."""
-    tables = files.load(source.path(merchant))
+    tables = datafiles.load(source.path(merchant))
     target.load(merchant, tables, replace=False)
     documents = {name: table for name, table in tables.items() if name != SEQUENCES}
     return Copied(

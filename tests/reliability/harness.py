@@ -39,6 +39,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from tests.conftest import DEMO_CONFIG, ROOT
+from tests.stores import stored_tables
 from tests.web.test_order_page import VALID, form_token
 
 MERCHANTS = ("acme", "stromma", "thistle")
@@ -399,8 +400,9 @@ def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
 
 
 def read_data_file(path: Path) -> dict:
-    """The file as any other program reads it: plain ``json``, repeated keys refused."""
-    return json.loads(path.read_bytes(), object_pairs_hook=_no_duplicate_keys)
+    """The file (and its journal) as any other program reads it: plain ``json``,
+    repeated keys refused."""
+    return stored_tables(path, lambda raw: json.loads(raw, object_pairs_hook=_no_duplicate_keys))
 
 
 def check_stored(data_dir: Path, acknowledged: dict[str, dict[str, str]]) -> dict[str, int]:

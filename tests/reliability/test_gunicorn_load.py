@@ -50,6 +50,12 @@ KILL_SECONDS = 20.0  # how long the crash test keeps killing at least
 KILL_MIN_SIGNUPS = 30
 KILL_MIN_PORTAL_CHANGES = 3 * PORTAL_CLIENTS
 KILL_CAP = 6
+# Each test runs on the store as configured, which writes these small data files whole,
+# and on one that journals every commit, as a big merchant's store does.
+APPS = {
+    "whole files": "app.factory:create_app()",
+    "journaled": "tests.reliability.journaled_app:create_app()",
+}
 
 
 def client_process(plan: ClientPlan) -> multiprocessing.Process:
@@ -97,9 +103,10 @@ def summary(
     )
 
 
-def test_concurrent_signups_are_stored_exactly_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("app", APPS.values(), ids=APPS.keys())
+def test_concurrent_signups_are_stored_exactly_once(tmp_path: Path, app: str) -> None:
     instance = tmp_path / "instance"
-    server = Gunicorn(instance, tmp_path / "gunicorn.log")
+    server = Gunicorn(instance, tmp_path / "gunicorn.log", app=app)
     soak = soak_seconds()
     plans = [
         ClientPlan(
@@ -160,9 +167,12 @@ def test_concurrent_signups_are_stored_exactly_once(tmp_path: Path) -> None:
     summary("load", notes, stored, outcomes, seconds=round(elapsed, 1), workers=server.workers)
 
 
-def test_kill_9_of_workers_and_server_loses_no_acknowledged_signup(tmp_path: Path) -> None:
+@pytest.mark.parametrize("app", APPS.values(), ids=APPS.keys())
+def test_kill_9_of_workers_and_server_loses_no_acknowledged_signup(
+    tmp_path: Path, app: str
+) -> None:
     instance = tmp_path / "instance"
-    server = Gunicorn(instance, tmp_path / "gunicorn.log")
+    server = Gunicorn(instance, tmp_path / "gunicorn.log", app=app)
     duration = soak_seconds() or KILL_SECONDS
     rng = random.Random(20261121)
     worker_kills = server_kills = in_commit = 0

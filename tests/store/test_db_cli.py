@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from app.cli import main
-from app.store import TinyDBStore, files
+from app.store import TinyDBStore, datafiles
 from app.store.migrate import latest_version
 from app.store.postgres import PostgresStore
 from app.store.transfer import differences
@@ -56,7 +56,7 @@ def test_copy_moves_every_merchant_verifies_and_can_run_again(
     assert [line.split(":")[0] for line in lines] == ["other", "shop"]
     assert all(line.endswith("copied; counts and sums match") for line in lines)
     for slug in ("shop", "other"):
-        assert postgres_store.export(slug) == files.load(tinydb.path(slug))  # type: ignore[attr-defined]
+        assert postgres_store.export(slug) == datafiles.load(tinydb.path(slug))  # type: ignore[attr-defined]
 
     again = copy(runner, env, postgres_store.conninfo)
     assert (again.exit_code, again.output) == (0, result.output)

@@ -1,12 +1,13 @@
 """The store across real processes: concurrent writers, other workers' commits, kill -9.
 
 Children are started with the ``spawn`` method (as unlike the parent as a
-gunicorn worker can be) and run the module-level functions below.
+gunicorn worker can be) and run the module-level functions below. Each test
+runs on a store that writes its data file whole and on one that journals
+(:func:`tests.stores.journaled_store`: every commit journaled, folds often).
 """
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import random
@@ -18,21 +19,31 @@ from pathlib import Path
 
 import pytest
 
-from app.store import TinyDBStore, files
+from app.store import TinyDBStore, datafiles, files, journal
+from tests.stores import journaled_store, stored_tables
 
 pytestmark = pytest.mark.slow
 
 spawn = multiprocessing.get_context("spawn")
+MODES = ("whole file", "journaled")
 CRASH_POINTS = {
-    # where the child kills itself: (module, function, whether the new file is already in place)
+    # where the child kills itself: (module, function, whether the commit is durable then)
     "fsync of the temporary file": (os, "fsync", False),
     "os.replace": (os, "replace", False),
     "fsync of the directory": (files, "_fsync_directory", True),
 }
+JOURNAL_CRASH_POINTS = {
+    "write to the journal": (os, "pwrite", False),
+    "fdatasync of the journal": (os, "fdatasync", True),
+}
 
 
-def insert_customers(data_dir: Path, worker: int, count: int, start: Event) -> None:
-    store = TinyDBStore(data_dir)
+def open_store(data_dir: Path, mode: str) -> TinyDBStore:
+    return journaled_store(data_dir) if mode == "journaled" else TinyDBStore(data_dir)
+
+
+def insert_customers(data_dir: Path, mode: str, worker: int, count: int, start: Event) -> None:
+    store = open_store(data_dir, mode)
     start.wait()
     for i in range(count):
         with store.write("acme") as tx:
@@ -40,9 +51,9 @@ def insert_customers(data_dir: Path, worker: int, count: int, start: Event) -> N
             tx.collection("customers").insert({"id": f"{worker}-{i}", "number": number})
 
 
-def insert_until_killed(data_dir: Path, acknowledged: Path, prefix: str) -> None:
+def insert_until_killed(data_dir: Path, mode: str, acknowledged: Path, prefix: str) -> None:
     """Insert customers forever, noting each id once its commit has returned."""
-    store = TinyDBStore(data_dir)
+    store = open_store(data_dir, mode)
     with acknowledged.open("a") as notes:
         for i in range(1_000_000):
             with store.write("acme") as tx:
@@ -51,12 +62,12 @@ def insert_until_killed(data_dir: Path, acknowledged: Path, prefix: str) -> None
             notes.flush()
 
 
-def insert_then_die_in_commit(data_dir: Path, crash_point: str) -> None:
-    store = TinyDBStore(data_dir)
+def insert_then_die_in_commit(data_dir: Path, mode: str, crash_point: str) -> None:
+    store = open_store(data_dir, mode)
     for i in range(3):
         with store.write("acme") as tx:
             tx.collection("customers").insert({"id": f"before-{i}"})
-    module, name, _ = CRASH_POINTS[crash_point]
+    module, name, _ = {**CRASH_POINTS, **JOURNAL_CRASH_POINTS}[crash_point]
     setattr(module, name, lambda *args: os.kill(os.getpid(), signal.SIGKILL))
     with store.write("acme") as tx:
         tx.collection("customers").insert({"id": "unacknowledged"})
@@ -71,20 +82,20 @@ def run_child(target, *args) -> int | None:
 
 def stored_ids(data_dir: Path) -> list[str]:
     """The customers as a fresh process would read them; plain ``json`` must parse the file."""
-    data = json.loads((data_dir / "acme.json").read_bytes())
-    return list(data.get("customers", {}))
+    return list(stored_tables(data_dir / "acme.json").get("customers", {}))
 
 
-def test_concurrent_writers_lose_nothing_and_number_without_gaps(data_dir: Path) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_concurrent_writers_lose_nothing_and_number_without_gaps(data_dir: Path, mode: str) -> None:
     workers, each = 8, 50
     start = spawn.Event()
     children = [
-        spawn.Process(target=insert_customers, args=(data_dir, worker, each, start))
+        spawn.Process(target=insert_customers, args=(data_dir, mode, worker, each, start))
         for worker in range(workers)
     ]
     for child in children:
         child.start()
-    store = TinyDBStore(data_dir)
+    store = open_store(data_dir, mode)
     seen: list[int] = []
     stop = threading.Event()
 
@@ -112,46 +123,77 @@ def test_concurrent_writers_lose_nothing_and_number_without_gaps(data_dir: Path)
     assert seen == sorted(seen)  # readers never went back in time, nor failed
 
 
-def test_a_commit_of_another_process_is_seen(
-    tinydb_store: TinyDBStore, data_dir: Path, parses
-) -> None:
-    with tinydb_store.write("acme") as tx:
-        tx.collection("customers").insert({"id": "ours"})
+@pytest.mark.parametrize("mode", MODES)
+def test_a_commit_of_another_process_is_seen(data_dir: Path, mode: str, parses) -> None:
+    store = open_store(data_dir, mode)
+    for id in ("ours", "ours-2"):  # big enough that the journal is not folded here
+        with store.write("acme") as tx:
+            tx.collection("customers").insert({"id": id, "note": "x" * 1000})
     start = spawn.Event()
     start.set()
-    assert run_child(insert_customers, data_dir, 1, 2, start) == 0
-    with tinydb_store.read("acme") as tx:
-        assert [d["id"] for d in tx.collection("customers").all()] == ["ours", "1-0", "1-1"]
-    with tinydb_store.read("acme") as tx:
-        assert tx.collection("customers").count() == 3
-    assert parses.count == 1
+    assert run_child(insert_customers, data_dir, mode, 1, 2, start) == 0
+    with store.read("acme") as tx:
+        assert [d["id"] for d in tx.collection("customers").all()] == [
+            "ours",
+            "ours-2",
+            "1-0",
+            "1-1",
+        ]
+    with store.read("acme") as tx:
+        assert tx.collection("customers").count() == 4
+    # Whole: the file, once. Journaled: the child's two commits, never the data file.
+    assert parses.count == (1 if mode == "whole file" else 2)
 
 
-@pytest.mark.parametrize("crash_point", CRASH_POINTS)
+@pytest.mark.parametrize(
+    ("mode", "crash_point"),
+    [*(("whole file", point) for point in CRASH_POINTS)]
+    + [("journaled", point) for point in JOURNAL_CRASH_POINTS],
+)
 def test_kill_9_during_a_commit_loses_nothing_acknowledged(
-    tinydb_store: TinyDBStore, data_dir: Path, crash_point: str
+    data_dir: Path, mode: str, crash_point: str
 ) -> None:
-    assert run_child(insert_then_die_in_commit, data_dir, crash_point) == -signal.SIGKILL
+    assert run_child(insert_then_die_in_commit, data_dir, mode, crash_point) == -signal.SIGKILL
     acknowledged = ["before-0", "before-1", "before-2"]
     stored = stored_ids(data_dir)
     leftovers = list(data_dir.glob(".acme.json.*.tmp"))
-    if CRASH_POINTS[crash_point][2]:  # after the replace: durable, though never acknowledged
+    durable = {**CRASH_POINTS, **JOURNAL_CRASH_POINTS}[crash_point][2]
+    if durable:  # e.g. after the replace: durable, though never acknowledged
         assert (stored, leftovers) == ([*acknowledged, "unacknowledged"], [])
     else:
         assert stored == acknowledged
-        assert len(leftovers) == 1
-    with tinydb_store.write("acme") as tx:  # the dead writer's lock is free again
+        assert len(leftovers) == (1 if mode == "whole file" else 0)
+    store = open_store(data_dir, mode)
+    with store.write("acme") as tx:  # the dead writer's lock is free again
         tx.collection("customers").insert({"id": "after"})
     assert stored_ids(data_dir)[-1] == "after"
-    assert tinydb_store.merchants() == ["acme"]
+    assert store.merchants() == ["acme"]
 
 
-def test_kill_9_at_random_moments_loses_nothing_acknowledged(data_dir: Path) -> None:
+def test_a_frame_cut_short_by_a_kill_is_ignored_and_cut_off(data_dir: Path) -> None:
+    """What a kill in the middle of the journal write leaves: half a frame at its end."""
+    store = open_store(data_dir, "journaled")
+    for id in ("c1", "c2"):
+        with store.write("acme") as tx:
+            tx.collection("customers").insert({"id": id})
+    journal_file = datafiles.journal_path(store.path("acme"))
+    with journal_file.open("ab") as file:
+        file.write(journal.frame({"customers": {"torn": {"id": "torn"}}})[:-3])
+    assert stored_ids(data_dir) == ["c1", "c2"]
+    with store.read("acme") as tx:
+        assert tx.collection("customers").get("torn") is None
+    with store.write("acme") as tx:
+        tx.collection("customers").insert({"id": "c3"})
+    assert stored_ids(data_dir) == ["c1", "c2", "c3"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_kill_9_at_random_moments_loses_nothing_acknowledged(data_dir: Path, mode: str) -> None:
     acknowledged = data_dir.parent / "acknowledged.txt"
     rng = random.Random(9)
     for round in range(5):
         child = spawn.Process(
-            target=insert_until_killed, args=(data_dir, acknowledged, f"r{round}")
+            target=insert_until_killed, args=(data_dir, mode, acknowledged, f"r{round}")
         )
         child.start()
         deadline = time.monotonic() + 20

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from app.store import TinyDBStore, files
+from app.store import TinyDBStore, datafiles
 
 BIG = 20_000
 ADDED = 300
@@ -85,7 +85,7 @@ def test_a_commit_never_changes_a_cached_document_in_place(tinydb_store: TinyDBS
     _fill(tinydb_store, "acme", 3)
     with tinydb_store.write("acme") as tx:
         tx.next_number("invoice")
-    cached = files.load(tinydb_store.path("acme"))
+    cached = datafiles.load(tinydb_store.path("acme"))
     document, counter = cached["customers"]["cus_0"], cached["_sequences"]["invoice"]
     with tinydb_store.write("acme") as tx:
         tx.collection("customers").update("cus_0", {"number": 100, "note": "changed"})
@@ -105,11 +105,11 @@ def test_a_write_copies_only_what_it_changes(tinydb_store: TinyDBStore) -> None:
     so a write in a big store costs what it changes, not the store's size."""
     _fill(tinydb_store, "acme", BIG)
     path = tinydb_store.path("acme")
-    before = files.load(path)
+    before = datafiles.load(path)
     with tinydb_store.write("acme") as tx:
         tx.collection("invoices").insert({"id": "inv_1"})
         tx.collection("customers").update("cus_0", {"number": -1})
-    after = files.load(path)
+    after = datafiles.load(path)
     assert after["invoices"] == {"inv_1": {"id": "inv_1"}}
     assert after["customers"] is not before["customers"]  # changed: its own copy
     assert after["customers"]["cus_0"] is not before["customers"]["cus_0"]
@@ -119,4 +119,4 @@ def test_a_write_copies_only_what_it_changes(tinydb_store: TinyDBStore) -> None:
     assert len(unchanged) == BIG - 1
     with tinydb_store.write("acme") as tx:
         tx.collection("invoices").insert({"id": "inv_2"})
-    assert files.load(path)["customers"] is after["customers"]  # untouched: still shared
+    assert datafiles.load(path)["customers"] is after["customers"]  # untouched: still shared
