@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Collection
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
 from app.store import files, journal
 from app.store.files import Identity, Tables
+from app.store.indexes import TableIndex
 
 JOURNAL_FROM = 4 * 1024 * 1024
 """From this size (data file and journal together) on, commits go to the journal.
@@ -47,6 +49,19 @@ class Snapshot:
     identity: Identity | None = None  # of the data file; None: there is none
     journal_inode: int | None = None  # of the journal read; None: none matches the file
     journal_end: int = 0  # how far it was read
+    # The indexes of its tables that queries asked for (app.store.indexes); queries add
+    # to it, commits derive the next version's.
+    indexes: dict[str, TableIndex] = field(default_factory=dict)
+
+    def changed(self, tables: Tables, changes: journal.Changes, **where: int | None) -> Snapshot:
+        """This snapshot after ``changes``, which made ``tables`` of its tables."""
+        indexes = {
+            name: index.after(self.tables.get(name, {}), tables.get(name, {}), changes[name])
+            if name in changes
+            else index
+            for name, index in self.indexes.items()
+        }
+        return replace(self, tables=tables, indexes=indexes, **where)
 
 
 _cache: dict[Path, Snapshot] = {}
@@ -87,6 +102,7 @@ def commit(
     tables: Tables,
     changes: journal.Changes,
     *,
+    moved: Collection[str] = (),
     journal_from: int = JOURNAL_FROM,
     fold_at: float = FOLD_AT,
 ) -> None:
@@ -95,35 +111,43 @@ def commit(
     ``before`` is the snapshot the transaction started from, taken under the
     data file's write lock, which the caller still holds; ``changes`` is what
     it changed. ``tables`` becomes this process's cached data: never change it.
+
+    ``moved`` names the tables in which a document was deleted and inserted
+    again, which moved it to the end. A journal's commit only says what a
+    document is now, so such a commit (rare) is written whole, and the moved
+    tables' indexes are built again when next asked for.
     """
     record = journal.frame(changes)
     journaled = before.journal_end + len(record)
     file_size = before.identity[1] if before.identity else 0
     if (
-        before.version is None
+        moved
+        or before.version is None
         or file_size + journaled < journal_from
         or journaled > file_size * fold_at
     ):
-        write_whole(path, tables)
+        indexes = before.changed(tables, changes).indexes
+        write_whole(path, tables, {k: v for k, v in indexes.items() if k not in moved})
         return
     journal_file = journal_path(path)
     inode, end = before.journal_inode, before.journal_end
     if inode is None:  # no journal continues this data file yet
         inode, end, _ = journal.start(journal_file, before.version)
     end = journal.append(journal_file, end, record)
-    _remember(path, replace(before, tables=tables, journal_inode=inode, journal_end=end))
+    _remember(path, before.changed(tables, changes, journal_inode=inode, journal_end=end))
 
 
-def write_whole(path: Path, tables: Tables) -> None:
+def write_whole(path: Path, tables: Tables, indexes: dict[str, TableIndex] | None = None) -> None:
     """Replace data file ``path`` with ``tables`` under a new version, folding in (and
-    then removing) its journal. The caller holds the file's write lock."""
+    then removing) its journal. The caller holds the file's write lock; ``indexes``
+    are those of ``tables``, if known."""
     raw, version = files.dump_versioned(tables)
     identity = files.atomic_write(path, raw)
     # Once the new version is in place its old journal matches nothing; a crash
     # before this unlink leaves it to be ignored and replaced by the next writer.
     with suppress(FileNotFoundError):
         os.unlink(journal_path(path))
-    _remember(path, Snapshot(tables, version, identity))
+    _remember(path, Snapshot(tables, version, identity, indexes=indexes or {}))
 
 
 def _data_file(path: Path) -> Snapshot:
@@ -156,26 +180,31 @@ def _caught_up(current: Snapshot, journal_file: BinaryIO, path: Path) -> Snapsho
     found, end = journal.commits(journal_file, offset, path)
     if end == offset and inode == current.journal_inode:
         return current
-    return replace(
-        current, tables=_applied(current.tables, found), journal_inode=inode, journal_end=end
+    changes = _merged(found)
+    return current.changed(
+        _applied(current.tables, changes), changes, journal_inode=inode, journal_end=end
     )
 
 
-def _applied(tables: Tables, commits: list[journal.Changes]) -> Tables:
-    """``tables`` after ``commits``, sharing every table (and document) they leave alone."""
-    result = dict(tables)
-    copied: set[str] = set()
+def _merged(commits: list[journal.Changes]) -> journal.Changes:
+    """One commit doing what ``commits`` did one after the other."""
+    merged: journal.Changes = {}
     for changes in commits:
         for name, documents in changes.items():
-            if name not in copied:
-                result[name] = dict(result.get(name, {}))
-                copied.add(name)
-            table = result[name]
-            for id, document in documents.items():
-                if document is None:
-                    table.pop(id, None)
-                else:
-                    table[id] = document
+            merged.setdefault(name, {}).update(documents)
+    return merged
+
+
+def _applied(tables: Tables, changes: journal.Changes) -> Tables:
+    """``tables`` after ``changes``, sharing every table (and document) they leave alone."""
+    result = dict(tables)
+    for name, documents in changes.items():
+        table = result[name] = dict(result.get(name, {}))
+        for id, document in documents.items():
+            if document is None:
+                table.pop(id, None)
+            else:
+                table[id] = document
     return result
 
 

@@ -48,6 +48,7 @@ from app.store.base import (
     WriteTransaction,
 )
 from app.store.files import Tables
+from app.store.indexes import TableIndex, key_of
 from app.store.values import (
     MERCHANT_SLUG,
     check_sequence,
@@ -88,8 +89,8 @@ class TinyDBStore:
     @contextmanager
     def read(self, merchant: str) -> Iterator[ReadTransaction]:
         """A snapshot of the merchant's last committed data; takes no lock."""
-        data = datafiles.load(self.path(merchant))
-        yield _ReadTransaction(merchant, _Database(data, storage=_MemoryStorage))
+        storage = _MemoryStorage(datafiles.snapshot(self.path(merchant)))
+        yield _ReadTransaction(merchant, _Database(storage=lambda: storage))
 
     @contextmanager
     def write(self, merchant: str) -> Iterator[WriteTransaction]:
@@ -101,7 +102,7 @@ class TinyDBStore:
         path = self.path(merchant)
         with self._locked(path):
             before = datafiles.snapshot(path)
-            storage = _MemoryStorage(before.tables)
+            storage = _MemoryStorage(before)
             # TinyDB calls its storage argument to build the storage: hand it ours.
             yield _WriteTransaction(merchant, _Database(storage=lambda: storage))
             if storage.changed:
@@ -110,6 +111,7 @@ class TinyDBStore:
                     before,
                     storage.data,
                     storage.changes(),
+                    moved=storage.moved(),
                     journal_from=self.journal_from,
                     fold_at=self.fold_at,
                 )
@@ -152,7 +154,9 @@ class TinyDBStore:
                 " cannot be nested in another one for the same merchant"
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(f"{path}.lock", timeout=self.lock_timeout)
+        # filelock waits by polling; its default 50 ms between tries added up to 50 ms to
+        # a commit whenever another thread or worker held the lock for a millisecond.
+        lock = FileLock(f"{path}.lock", timeout=self.lock_timeout, poll_interval=0.002)
         try:
             lock.acquire()
         except Timeout:
@@ -204,11 +208,11 @@ class _WriteTransaction(_ReadTransaction):
 class _ReadCollection:
     """Queries on one TinyDB table; every document returned is the caller's own copy.
 
-    ``find``, ``first`` and ``count`` scan the table's documents directly rather
-    than through TinyDB's ``Query``: they are the store's only scans (a sign-up
-    makes several, e.g. for the new customer's ledger), and TinyDB evaluates a
-    query through a chain of closures and wraps every document it returns,
-    which made each scan of 10 000 documents take about 50 ms.
+    ``find``, ``first`` and ``count`` look their documents up in the table's
+    indexes (:mod:`app.store.indexes`) rather than through TinyDB's ``Query``,
+    which evaluates a query through a chain of closures for every document
+    and wraps every document it returns: a scan of 10 000 documents took about
+    50 ms that way, and a sign-up makes several.
     """
 
     def __init__(self, table: _Table) -> None:
@@ -237,8 +241,11 @@ class _ReadCollection:
         """The stored documents whose fields are exactly (:func:`is_exactly`) ``equals``."""
         wanted = [(field, value, type(value)) for field, value in equals.items()]
         missing = object()
-        for document in self._table.documents():
-            for field, value, kind in wanted:  # is_exactly, inlined: this loop is the scan
+        table = self._table.by_id()
+        candidates = self._table.candidates(equals)
+        documents = table.values() if candidates is None else map(table.get, candidates)
+        for document in documents:
+            for field, value, kind in wanted:  # is_exactly, inlined: this loop may be a scan
                 found = document.get(field, missing)
                 if type(found) is not kind or found != value:
                     break
@@ -284,9 +291,11 @@ class _MemoryStorage(Storage):
     whether the result reaches the file.
     """
 
-    def __init__(self, data: Tables) -> None:
-        self.data = dict(data)  # the tables themselves stay shared until changed
-        self._touched: dict[str, set[str]] = {}  # table copied → ids copied, set or deleted
+    def __init__(self, snapshot: datafiles.Snapshot) -> None:
+        self.data = dict(snapshot.tables)  # the tables themselves stay shared until changed
+        self._snapshot = snapshot
+        # table copied → ids of the documents copied, set or deleted (see _TableChanges)
+        self._touched: dict[str, dict[str, bool]] = {}
         self.changed = False
 
     def read(self) -> Tables:
@@ -300,10 +309,48 @@ class _MemoryStorage(Storage):
         """Table ``name`` for TinyDB to change, as this transaction's own copy."""
         touched = self._touched.get(name)
         if touched is None:
-            touched = self._touched[name] = set()
+            touched = self._touched[name] = {}
             self.data[name] = dict(self.data.get(name, {}))
         self.changed = True
         return _TableChanges(self.data[name], touched)
+
+    def candidates(self, name: str, equals: Mapping[str, Any]) -> list[str] | None:
+        """Ids in table order of the documents of table ``name`` that may be ``equals``
+        (a superset; the caller checks), or ``None`` if the table must be scanned.
+
+        The snapshot's index knows the table as it was committed; documents this
+        transaction touched are checked by the caller whatever the index says,
+        and those it inserted come last, in the order they were inserted.
+        """
+        keys = [(field, key_of(value)) for field, value in equals.items()]
+        if not keys or any(key is None for _, key in keys):
+            return None
+        committed = self._snapshot.tables.get(name, {})
+        index = self._snapshot.indexes.get(name)
+        if index is None:
+            index = self._snapshot.indexes.setdefault(name, TableIndex.of(committed))
+        indexed = [index.ids(committed, field, key) for field, key in keys]
+        ids = min((found for found in indexed if found is not None), key=len, default=None)
+        if ids is None:
+            return None
+        touched = self._touched.get(name, {})
+        if touched:
+            ids = ids | {id for id, anew in touched.items() if not anew and id in committed}
+        ordered = sorted(ids, key=index.position)
+        if touched:
+            current = self.data.get(name, {})
+            ordered = [id for id in ordered if id in current and not touched.get(id)]
+            ordered += [id for id, anew in touched.items() if anew]
+        return ordered
+
+    def moved(self) -> set[str]:
+        """The tables in which a committed document was deleted and inserted again."""
+        committed = self._snapshot.tables
+        return {
+            name
+            for name, touched in self._touched.items()
+            if any(anew and id in committed.get(name, {}) for id, anew in touched.items())
+        }
 
     def changes(self) -> dict[str, dict[str, Document | None]]:
         """What this transaction changed: table → id → the document now, ``None`` if deleted."""
@@ -320,10 +367,12 @@ class _TableChanges(MutableMapping):
     One level is enough: TinyDB only sets a document's top-level keys, and
     nested values come in and go out as copies (:func:`json_copy`). The ids in
     ``touched`` are those of the transaction's own documents (or of documents
-    it deleted): what a commit writes.
+    it deleted): what a commit writes. ``True`` marks a document inserted at
+    the end of the table (new, or deleted and inserted again); they are kept
+    in the order of their insertion.
     """
 
-    def __init__(self, table: dict[str, Document], touched: set[str]) -> None:
+    def __init__(self, table: dict[str, Document], touched: dict[str, bool]) -> None:
         self._table = table
         self._touched = touched
 
@@ -331,16 +380,21 @@ class _TableChanges(MutableMapping):
         document = self._table[id]
         if id not in self._touched:
             document = self._table[id] = dict(document)
-            self._touched.add(id)
+            self._touched[id] = False
         return document
 
     def __setitem__(self, id: str, document: Document) -> None:
+        if id in self._table:  # replaced where it is
+            self._touched.setdefault(id, False)
+        else:  # inserted at the end
+            self._touched.pop(id, None)
+            self._touched[id] = True
         self._table[id] = document
-        self._touched.add(id)
 
     def __delitem__(self, id: str) -> None:
         del self._table[id]
-        self._touched.add(id)
+        self._touched.pop(id, None)
+        self._touched[id] = False
 
     def __contains__(self, id: object) -> bool:
         return id in self._table
@@ -357,7 +411,15 @@ class _Table(Table):
 
     def documents(self) -> ValuesView[Document]:
         """The stored documents themselves, oldest first: read them, never change them."""
-        return self._storage.read().get(self.name, {}).values()
+        return self.by_id().values()
+
+    def by_id(self) -> Mapping[str, Document]:
+        """The stored documents by id, oldest first: read them, never change them."""
+        return self._storage.read().get(self.name, {})
+
+    def candidates(self, equals: Mapping[str, Any]) -> list[str] | None:
+        """See :meth:`_MemoryStorage.candidates`."""
+        return self._storage.candidates(self.name, equals)  # type: ignore[attr-defined]
 
     def _update_table(self, updater: Callable[[dict[str, Mapping]], None]) -> None:
         """Change the transaction's copy of the table instead of rebuilding it twice.

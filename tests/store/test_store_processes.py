@@ -73,6 +73,16 @@ def insert_then_die_in_commit(data_dir: Path, mode: str, crash_point: str) -> No
         tx.collection("customers").insert({"id": "unacknowledged"})
 
 
+def move_customers(data_dir: Path, mode: str) -> None:
+    """Another worker's commit: a new customer, one moved to another plan, one deleted."""
+    store = open_store(data_dir, mode)
+    with store.write("acme") as tx:
+        customers = tx.collection("customers")
+        customers.insert({"id": "c4", "plan": "pro"})
+        customers.update("c1", {"plan": "basic"})
+        customers.delete("c2")
+
+
 def run_child(target, *args) -> int | None:
     child = spawn.Process(target=target, args=args)
     child.start()
@@ -143,6 +153,22 @@ def test_a_commit_of_another_process_is_seen(data_dir: Path, mode: str, parses) 
         assert tx.collection("customers").count() == 4
     # Whole: the file, once. Journaled: the child's two commits, never the data file.
     assert parses.count == (1 if mode == "whole file" else 2)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_queries_see_the_commits_of_another_process(data_dir: Path, mode: str) -> None:
+    """The indexes this process built follow what another process changed."""
+    store = open_store(data_dir, mode)
+    with store.write("acme") as tx:
+        for number in range(1, 4):
+            tx.collection("customers").insert({"id": f"c{number}", "plan": "pro"})
+    with store.read("acme") as tx:  # builds the index of "plan"
+        assert [d["id"] for d in tx.collection("customers").find(plan="pro")] == ["c1", "c2", "c3"]
+    assert run_child(move_customers, data_dir, mode) == 0
+    with store.read("acme") as tx:
+        customers = tx.collection("customers")
+        assert [d["id"] for d in customers.find(plan="pro")] == ["c3", "c4"]
+        assert [d["id"] for d in customers.find(plan="basic")] == ["c1"]
 
 
 @pytest.mark.parametrize(
