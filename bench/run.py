@@ -60,7 +60,7 @@ class Plan:
 FULL = Plan(
     get_seconds=10,
     rounds=2,
-    signups={100: 100, 1_000: 60, 10_000: 20, 100_000: 4},
+    signups={100: 100, 1_000: 100, 10_000: 100, 100_000: 20},
     bill_sizes=(1_000, 10_000),
     timeout=300,
     invoices=1_000,
