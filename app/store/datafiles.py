@@ -55,11 +55,12 @@ class Snapshot:
 
     def changed(self, tables: Tables, changes: journal.Changes, **where: int | None) -> Snapshot:
         """This snapshot after ``changes``, which made ``tables`` of its tables."""
+        built = list(self.indexes.items())  # a copy: queries in other threads add to it
         indexes = {
             name: index.after(self.tables.get(name, {}), tables.get(name, {}), changes[name])
             if name in changes
             else index
-            for name, index in self.indexes.items()
+            for name, index in built
         }
         return replace(self, tables=tables, indexes=indexes, **where)
 
