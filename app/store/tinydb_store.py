@@ -286,7 +286,7 @@ class _Collection(_ReadCollection):
 class _MemoryStorage(Storage):
     """A TinyDB storage that only holds one transaction's data in memory.
 
-    It starts from the cached, shared tables (:func:`app.store.datafiles.load`),
+    It starts from the cached, shared tables of a :class:`~app.store.datafiles.Snapshot`,
     which must never change: a transaction that fails halfway must leave them
     as they were, and read transactions of other threads use them meanwhile.
     So a table's dict is copied (shallowly) on its first change in the
@@ -300,7 +300,6 @@ class _MemoryStorage(Storage):
         self._snapshot = snapshot
         # table copied → ids of the documents copied, set or deleted (see _TableChanges)
         self._touched: dict[str, dict[str, bool]] = {}
-        self.changed = False
 
     def read(self) -> Tables:
         return self.data
@@ -315,8 +314,12 @@ class _MemoryStorage(Storage):
         if touched is None:
             touched = self._touched[name] = {}
             self.data[name] = dict(self.data.get(name, {}))
-        self.changed = True
         return _TableChanges(self.data[name], touched)
+
+    @property
+    def changed(self) -> bool:
+        """Whether the transaction took any table to change."""
+        return bool(self._touched)
 
     def candidates(self, name: str, equals: Mapping[str, Any]) -> list[str] | None:
         """Ids in table order of the documents of table ``name`` that may be ``equals``
