@@ -5,25 +5,43 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The lock files: every package with its exact version and hashes. `make lock` renews them
+# on purpose (uv resolves; plain pip installs, so a fresh machine needs nothing but Python).
+UV_VERSION := 0.13.9
+LOCK_FLAGS := --generate-hashes --universal --python-version 3.11 --quiet
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint translations translations-check screenshots clean browser fuzz soak bench wrk
+.PHONY: run test lint typecheck lock translations translations-check screenshots clean browser fuzz soak bench wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
+# Serving needs requirements/run.txt only; tests, lint, fuzzing and benchmarks the superset.
+$(RUN_STAMP): requirements/run.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements/run.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
 
-locales/.compiled: $(STAMP) $(wildcard locales/*/LC_MESSAGES/messages.po)
+$(TEST_STAMP): requirements/test.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements/test.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@ $(RUN_STAMP)
+
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip compile pyproject.toml requirements/build.in --extra test --extra bench \
+		$(LOCK_FLAGS) --upgrade -o requirements/test.txt
+	$(BIN)/uv pip compile pyproject.toml requirements/build.in -c requirements/test.txt \
+		$(LOCK_FLAGS) -o requirements/run.txt
+
+locales/.compiled: $(RUN_STAMP) $(wildcard locales/*/LC_MESSAGES/messages.po)
 	$(BIN)/pybabel -q compile -D messages -d locales
 	touch $@
 
-run: $(STAMP) locales/.compiled
+run: $(RUN_STAMP) locales/.compiled
 	$(BIN)/portico serve --host $(HOST) --port $(PORT)
 
 browser:
@@ -37,18 +55,18 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --silent --no-audit --no-fund; \
 	else echo "npm is not installed: the accessibility (axe-core) tests will skip"; fi
 
-test: $(STAMP) locales/.compiled browser node_modules/.package-lock.json
+test: $(TEST_STAMP) locales/.compiled browser node_modules/.package-lock.json
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 
 # Coverage-guided fuzzing (atheris) of the YAML loader and of order posts, time-boxed;
 # a failing input is kept as instance/fuzz/crash-<sha> (replay: python tests/fuzz/fuzz_yaml.py FILE).
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -artifact_prefix=instance/fuzz/
-fuzz: $(STAMP)
+fuzz: $(TEST_STAMP)
 	@mkdir -p instance/fuzz
 	$(BIN)/python tests/fuzz/fuzz_yaml.py $(FUZZ_FLAGS) -dict=tests/fuzz/yaml.dict
 	$(BIN)/python tests/fuzz/fuzz_form.py $(FUZZ_FLAGS)
@@ -56,13 +74,13 @@ fuzz: $(STAMP)
 # The reliability tests for longer: each gunicorn load and crash run SOAK_SECONDS, and
 # ten times the hypothesis examples.
 SOAK_SECONDS ?= 600
-soak: $(STAMP) locales/.compiled
+soak: $(TEST_STAMP) locales/.compiled
 	PORTICO_SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/pytest -s tests/reliability
 
 # Benchmarks against baselines measured in the same run; writes bench/results.md (about
 # 15 minutes; BENCH_FLAGS=--quick for a smoke run). Never part of `make test`.
 BENCH_FLAGS ?=
-bench: $(STAMP) locales/.compiled wrk
+bench: $(TEST_STAMP) locales/.compiled wrk
 	$(BIN)/python -m bench.run $(BENCH_FLAGS)
 
 wrk:
@@ -72,7 +90,7 @@ wrk:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
 	else echo "wrk is not installed and cannot be installed here: a Python driver makes the load"; fi
 
-translations: $(STAMP)
+translations: $(TEST_STAMP)
 	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k "ngettext:1,2" \
 		--project Portico --copyright-holder Portico -o locales/messages.pot .
 	$(BIN)/pybabel -q update -D messages -i locales/messages.pot \
@@ -80,7 +98,7 @@ translations: $(STAMP)
 	$(BIN)/pybabel compile -D messages -d locales --statistics
 	touch locales/.compiled
 
-screenshots: $(STAMP) locales/.compiled browser
+screenshots: $(TEST_STAMP) locales/.compiled browser
 	$(BIN)/python -m tests.browser.screenshots screenshots
 
 clean:

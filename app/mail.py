@@ -29,6 +29,14 @@ def message_id(domain: str, idstring: str = "") -> str:
     return f"<{secrets.token_hex(16)}{label}@{domain}>"
 
 
+def _draw_boundaries(message: EmailMessage) -> None:
+    """Give every multipart part a boundary from the OS before the message is written:
+    left to :mod:`email.generator`, each would move the global ``random`` state."""
+    for part in message.walk():
+        if part.is_multipart() and part.get_boundary() is None:
+            part.set_boundary(f"==={secrets.token_hex(16)}==")
+
+
 class MailError(RuntimeError):
     pass
 
@@ -43,6 +51,7 @@ class Mailer:
                 raise MailError("PORTICO_SMTP_URL must look like smtp://user:pass@host:port")
 
     def send(self, message: EmailMessage) -> None:
+        _draw_boundaries(message)
         if self.smtp_url:
             self._send_smtp(message)
         else:

@@ -383,6 +383,9 @@ def order_posts(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     return slug, data
 
 
+# Up to four 10 000-character values in one post are the point of this test; Hypothesis
+# warns that their repr (kept only for reporting a failure) is large.
+@pytest.mark.filterwarnings("ignore:Generating overly large repr")
 @examples(80, seconds=5)
 @given(order_posts())
 def test_any_order_post_is_answered_cleanly(

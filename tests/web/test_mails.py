@@ -5,6 +5,7 @@ blocking the others; and ``portico mail deliver``."""
 from __future__ import annotations
 
 import logging
+import random
 import re
 import threading
 from datetime import datetime, timedelta
@@ -471,3 +472,21 @@ def test_portico_bill_delivers_the_mails_it_wrote(shop_app: Flask, instance_dir:
     ]
     assert all(entry["sent_at"] for entry in entries)
     assert set(delivered(instance_dir)) == {entry["id"] for entry in entries}
+
+
+def test_writing_a_mail_with_an_attachment_leaves_the_global_random_state_alone(
+    tmp_path: Path,
+) -> None:
+    """Background senders write mails while other code (Hypothesis, say) relies on the
+    global ``random`` state: a boundary drawn by :mod:`email.generator` would move it."""
+    from app.mail import Mailer
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Message-ID"] = "a@x.test", "b@x.test", "<1@x.test>"
+    message.set_content("text")
+    message.add_attachment(b"%PDF-1.7", maintype="application", subtype="pdf", filename="a.pdf")
+    before = random.getstate()
+    Mailer(tmp_path).send(message)
+    assert random.getstate() == before
+    written = message_from_bytes((tmp_path / "1.eml").read_bytes(), policy=policy.strict)
+    assert [part.get_filename() for part in written.iter_attachments()] == ["a.pdf"]
