@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.container import Portico
 from app.settings import Settings, load_settings
 from app.web import (
     embed,
@@ -16,19 +17,14 @@ from app.web import (
     health,
     i18n,
     limits,
-    mails,
+    mail_sender,
     merchant,
     order,
     portal,
-    portal_account,
-    portal_invoices,
-    portal_payment,
-    portal_subscription,
     preview,
     security,
     themes,
 )
-from app.web.container import Portico
 
 MAX_POST_BYTES = 64 * 1024  # an order form is a few KB; refuse floods before parsing
 
@@ -39,21 +35,17 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     settings = load_settings({**os.environ, **(overrides or {})})
     app = Flask(__name__, static_folder=None, template_folder=None)
     _configure(app, settings)
-    app.extensions["portico"] = Portico.from_settings(settings)
+    app.extensions["portico"] = Portico(settings)
     errors.init_app(app)  # first: every request, even one a later hook refuses, gets an id
     i18n.init_app(app)
     themes.init_app(app)
-    mails.init_app(app)
+    mail_sender.init_app(app)
     security.init_app(app)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(embed.blueprint)
     app.register_blueprint(merchant.blueprint)
     app.register_blueprint(order.blueprint)
-    app.register_blueprint(portal.blueprint)
-    app.register_blueprint(portal_account.blueprint)
-    app.register_blueprint(portal_subscription.blueprint)
-    app.register_blueprint(portal_invoices.blueprint)
-    app.register_blueprint(portal_payment.blueprint)
+    portal.init_app(app)
     app.register_blueprint(preview.blueprint)
     limits.init_app(app, settings.rate_limit_storage, settings.signup_rate_limit)
     return app

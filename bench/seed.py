@@ -24,10 +24,10 @@ from psycopg import sql
 
 from app.billing.invoices import invoice_number
 from app.config.models import MerchantConfig
+from app.container import Portico
 from app.factory import create_app
 from app.settings import load_settings
 from app.store import COLLECTIONS, Document, Store, WriteTransaction
-from app.web.container import Portico
 from tests.web.test_order_page import VALID, form_token
 
 MERCHANT = "acme"
@@ -52,7 +52,7 @@ def app_settings(instance_dir: Path, config_dir: Path, store: str = "tinydb") ->
 
 def open_portico(instance_dir: Path, config_dir: Path, store: str = "tinydb") -> Portico:
     """Portico's services over that instance folder, without a web app."""
-    return Portico.from_settings(load_settings(app_settings(instance_dir, config_dir, store)))
+    return Portico(load_settings(app_settings(instance_dir, config_dir, store)))
 
 
 def merchant_config(portico: Portico, merchant: str = MERCHANT) -> MerchantConfig:

@@ -19,7 +19,7 @@ DEMO_MERCHANTS = ("acme", "stromma", "thistle")
 
 def mails_sent(app: Flask) -> None:
     """Wait until the app's background sender sent the mails requests handed to it
-    (``app.web.mails.send_later``): a response no longer waits for its mails."""
+    (``app.outbox.mails.send_later``): a response no longer waits for its mails."""
     app.extensions["portico.mail_sender"].drain()
 
 

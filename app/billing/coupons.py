@@ -19,7 +19,7 @@ from babel.support import NullTranslations
 
 from app.billing.rounding import percent_of
 from app.config.models import Coupon, MerchantConfig
-from app.money import parse_amount
+from app.core.money import parse_amount
 from app.store import ReadTransaction
 
 Reason = Literal["unknown", "expired", "not_for_plan", "exhausted"]

@@ -1,6 +1,6 @@
 """The webhook events billing emits, and what their ``data`` holds.
 
-Each is emitted with :func:`app.events.emit` in the write transaction that
+Each is emitted with :func:`app.outbox.events.emit` in the write transaction that
 makes the change, dated at the moment the change takes effect (a billing run
 that catches up dates it when it fell due). ``data`` carries ids, numbers,
 amounts in minor units and statuses only: never payment details or
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from app.events import emit
+from app.outbox.events import emit
 from app.store import WriteTransaction
 
 SUBSCRIPTION_FIELDS = (

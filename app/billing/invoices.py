@@ -32,8 +32,9 @@ from app.billing import events, ledger, methods
 from app.billing.parties import Party, buyer_of, seller_of
 from app.billing.tax import TaxDecision, Totals, decide, totals
 from app.config.models import MerchantConfig
-from app.documents import iso, new_id, parse_iso
-from app.i18n import translations
+from app.core.clock import iso, parse_iso
+from app.core.i18n import translations
+from app.core.ids import new_id
 from app.store import ReadTransaction, WriteTransaction
 from forms import localize
 

@@ -19,7 +19,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from app.documents import iso, new_id
+from app.core.clock import iso
+from app.core.ids import new_id
 from app.store import ReadTransaction, WriteTransaction
 
 EntryKind = Literal["invoice", "credit_note", "payment", "refund", "void"]

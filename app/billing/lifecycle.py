@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from app.billing import events, ledger
-from app.documents import iso
+from app.core.clock import iso
 from app.store import WriteTransaction
 
 Status = Literal["trialing", "active", "past_due", "paused", "canceled"]

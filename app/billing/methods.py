@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from app.billing.gateways import Tokenized
-from app.documents import iso, new_id
+from app.core.clock import iso
+from app.core.ids import new_id
 from app.store import ReadTransaction, WriteTransaction
 
 AUTOMATIC_KINDS = frozenset({"card", "sepa_debit"})

@@ -22,11 +22,12 @@ from typing import Any, Literal
 
 from app.billing import events, invoices, ledger, lifecycle, methods
 from app.billing.gateways import ChargeResult, Gateways
-from app.billing.notifications import record_mail
 from app.billing.rounding import scale
 from app.config.models import MerchantConfig
-from app.documents import iso, new_id, parse_iso
-from app.money import Money
+from app.core.clock import iso, parse_iso
+from app.core.ids import new_id
+from app.core.money import Money
+from app.outbox.notifications import record_mail
 from app.store import WriteTransaction
 
 PaymentType = Literal["charge", "transfer", "refund"]

@@ -34,9 +34,9 @@ from fpdf.enums import ResourceAccessPolicy, XPos, YPos
 from fpdf.fonts import FontFace
 
 from app.config.models import MerchantConfig
-from app.documents import parse_iso
-from app.i18n import translations
-from app.money import Money
+from app.core.clock import parse_iso
+from app.core.i18n import translations
+from app.core.money import Money
 
 log = logging.getLogger(__name__)
 

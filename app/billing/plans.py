@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 from app.config.models import Plan
-from app.money import parse_amount
+from app.core.money import parse_amount
 
 # Average lengths, only to compare prices of different intervals (upgrade or downgrade?).
 INTERVAL_DAYS = {

@@ -47,9 +47,9 @@ from app.billing import invoices, ledger, payments, subscriptions
 from app.billing.gateways import Gateways
 from app.billing.indexed import IndexedTransaction, Indexes
 from app.billing.lifecycle import LIVE
-from app.billing.notifications import record_mail
 from app.config.models import MerchantConfig
-from app.documents import iso, parse_iso
+from app.core.clock import iso, parse_iso
+from app.outbox.notifications import record_mail
 from app.store import Store
 
 log = logging.getLogger(__name__)

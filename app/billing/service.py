@@ -31,7 +31,6 @@ from app.billing import (
     runner,
     subscriptions,
 )
-from app.billing import signup as signup_billing
 from app.billing.coupons import CouponInvalid
 from app.billing.gateways import (
     Gateways,
@@ -43,7 +42,8 @@ from app.billing.invoices import InvoiceDraft
 from app.billing.pdf import render_invoice_pdf
 from app.billing.subscriptions import Outcome
 from app.config.models import Coupon, MerchantConfig
-from app.documents import Clock, iso
+from app.core.clock import Clock, iso
+from app.signup import billing as signup_billing
 from app.store import ReadTransaction, Store, WriteTransaction
 
 PREVIEW_VALIDITY = timedelta(minutes=30)

@@ -41,12 +41,13 @@ from typing import Any
 from app.billing import coupons, events, invoices, ledger, lifecycle, payments
 from app.billing.gateways import Gateways
 from app.billing.invoices import InvoiceDraft
-from app.billing.notifications import invoice_attachment, record_mail
 from app.billing.periods import add_interval
 from app.billing.plans import Terms, is_downgrade
 from app.billing.proration import prorate
 from app.config.models import Coupon, MerchantConfig, Plan
-from app.documents import iso, new_id, parse_iso
+from app.core.clock import iso, parse_iso
+from app.core.ids import new_id
+from app.outbox.notifications import invoice_attachment, record_mail
 from app.store import ReadTransaction, WriteTransaction
 
 Document = Mapping[str, Any]

@@ -16,7 +16,7 @@ from app.config.colors import contrast_ratio, readable_on
 from app.config.html import html_texts, stripped_markup
 from app.config.models import COUNTRIES, LANGUAGES, MerchantConfig
 from app.config.problems import Path, Problem, did_you_mean, format_path, one_of
-from app.money import MoneyError, parse_amount
+from app.core.money import MoneyError, parse_amount
 from forms import RESERVED_NAMES, TextKind
 
 ORDER_PAGE_NAMES = frozenset(

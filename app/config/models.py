@@ -24,7 +24,7 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 from stdnum import iban as stdnum_iban
 
 from app.config.html import LocalizedHtml
-from app.money import KNOWN_CURRENCIES
+from app.core.money import KNOWN_CURRENCIES
 from forms import AnyFieldSpec, LocalizedText
 from forms.specs import FieldName, Spec
 

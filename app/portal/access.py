@@ -25,7 +25,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from app.documents import Clock, iso, new_id
+from app.core.clock import Clock, iso
+from app.core.ids import new_id
 from app.portal.addresses import (
     AddressError,
     email_domain,

@@ -20,8 +20,8 @@ from datetime import datetime
 from typing import Any
 
 from app.config.models import Consent, MerchantConfig
-from app.documents import Clock, iso
-from app.events import emit
+from app.core.clock import Clock, iso
+from app.outbox.events import emit
 from app.portal.addresses import email_key
 from app.portal.documents import audit
 from app.store import ReadTransaction, Store, WriteTransaction

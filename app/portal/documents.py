@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from app.documents import iso, new_id
+from app.core.clock import iso
+from app.core.ids import new_id
 from app.store import WriteTransaction
 
 CLI_ACTOR = "cli"

@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from app.documents import Clock, iso, new_id
-from app.events import emit
+from app.core.clock import Clock, iso
+from app.core.ids import new_id
+from app.outbox.events import emit
 from app.store import Store
 
 RATINGS = ("1", "2", "3", "4", "5")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.documents import Clock, iso, parse_iso
+from app.core.clock import Clock, iso, parse_iso
 from app.portal.documents import audit, customer_actor
 from app.store import Collection, Store
 

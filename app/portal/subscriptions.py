@@ -15,13 +15,13 @@ from typing import Any
 
 from app.billing import coupons
 from app.billing.coupons import CouponInvalid
-from app.billing.notifications import record_mail
 from app.billing.service import ActionResult, ApplyHook, BillingService, NotFoundError
-from app.billing.signup import redeemable
 from app.billing.subscriptions import ActionRefused
 from app.config.models import Coupon, MerchantConfig
-from app.documents import iso
+from app.core.clock import iso
+from app.outbox.notifications import record_mail
 from app.portal.documents import audit
+from app.signup.billing import redeemable
 from app.store import ReadTransaction, WriteTransaction
 
 # Bookkeeping fields an audit entry leaves out: they change with every action.

@@ -31,7 +31,7 @@ from enum import Enum
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from app.documents import Clock, iso, parse_iso
+from app.core.clock import Clock, iso, parse_iso
 from app.portal.addresses import email_key
 from app.store import Collection, Store
 

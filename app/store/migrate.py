@@ -19,6 +19,8 @@ from importlib import resources
 import psycopg
 from psycopg import sql
 
+from app.store.base import StoreError
+
 MIGRATION_LOCK = (0x706F7274, 0)  # ("port", 0): pg_advisory_lock's two-integer key
 _FILE_NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 
@@ -44,7 +46,15 @@ def latest_version() -> str:
 
 
 def upgrade(conninfo: str) -> list[Migration]:
-    """Apply every migration the database lacks; returns those applied now."""
+    """Apply every migration the database lacks; returns those applied now.
+    A database that cannot be reached or refuses a migration is a :class:`StoreError`."""
+    try:
+        return _upgrade(conninfo)
+    except psycopg.Error as error:
+        raise StoreError(f"the upgrade failed: {error}") from None
+
+
+def _upgrade(conninfo: str) -> list[Migration]:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s, %s)", MIGRATION_LOCK)
         try:

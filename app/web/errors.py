@@ -13,6 +13,8 @@ from flask import Flask, Response, current_app, g
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.core.themes import DEFAULT_THEME
+from app.core.themes import chain as theme_chain
 from app.store import LockTimeout
 from app.web import themes
 from app.web.merchant import layout_context
@@ -52,7 +54,7 @@ def _render(status: int, message: str, problems: tuple[str, ...] = ()) -> Respon
     embedding page learns of the error (``portico:error``) instead of a blank frame.
     """
     page = g.get("merchant_page")
-    folders = page.folders if page else themes.chain(themes.DEFAULT_THEME)
+    folders = page.folders if page else theme_chain(DEFAULT_THEME)
     if page is not None and page.embed:
         allow_framing(page.config.embed.allowed_origins)
     html = themes.render(

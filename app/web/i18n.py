@@ -6,11 +6,10 @@ cookie set when the customer picks a language with the switcher.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Flask, g, request
-from flask_babel import Babel, format_date, get_translations
+from flask_babel import Babel, get_translations
 
+from app.core import i18n
 from app.settings import LOCALES_DIR
 
 LANGUAGE_COOKIE = "portico_lang"
@@ -38,9 +37,7 @@ def current_translations():
 
 def isodate(value: str | None) -> str:
     """A stored ISO 8601 timestamp as a date in the page's language: ``21. Nov. 2026``."""
-    if not value:
-        return ""
-    return format_date(datetime.fromisoformat(value), format="medium")
+    return i18n.isodate(value, current_language())
 
 
 def init_app(app: Flask) -> None:

@@ -17,9 +17,9 @@ from app.config.colors import normalized, readable_on
 from app.config.loader import LoadedMerchant
 from app.config.models import MerchantConfig
 from app.web import themes
-from app.web.container import portico
 from app.web.embed import embed_context
 from app.web.i18n import negotiate, use_language
+from app.web.services import portico
 from forms import localize
 
 blueprint = Blueprint("merchant", __name__)
@@ -89,7 +89,7 @@ def open_merchant(slug: str) -> MerchantPage:
         loaded=loaded,
         config=config,
         language=language,
-        folders=themes.chain(config.branding.theme, loaded.path.parent / slug / "templates"),
+        folders=themes.chain(config.branding.theme),
         embed=request.args.get("embed") == "1" or request.form.get("embed") == "1",
     )
     g.merchant_page = page

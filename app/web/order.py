@@ -21,22 +21,22 @@ from app.billing.gateways import (
     details_message,
     failure_message,
 )
-from app.orderpage.form import HONEYPOT, PAGE_INPUTS
-from app.orderpage.payment import (
+from app.signup.form import HONEYPOT, PAGE_INPUTS
+from app.signup.formtoken import InvalidFormToken, TokenProblem
+from app.signup.payment_fields import (
     NEVER_ECHOED,
     PAYMENT_INPUTS,
     chosen_method,
     input_for,
     payment_details,
 )
-from app.orderpage.view import masked_email, plan_option, plan_options
-from app.services.formtoken import InvalidFormToken, TokenProblem
-from app.services.signup import ConsentGiven, SignupRequest
-from app.web.container import portico
+from app.signup.service import ConsentGiven, SignupRequest
+from app.signup.view import masked_email, plan_option, plan_options
 from app.web.i18n import current_translations
-from app.web.mails import send_later
+from app.web.mail_sender import send_later
 from app.web.merchant import MerchantPage, open_merchant, render_page
 from app.web.security import allow_form_action, allow_framing, is_same_origin_post
+from app.web.services import portico
 from forms import BuildContext, OrderedForm
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ def _count(page: MerchantPage, event: str) -> None:
     """Count a view or submit for the merchant's funnel; a failure costs the count only."""
     channel = "embed" if page.embed else "link"
     try:
-        portico().funnel.count(page.slug, event, page.language, channel, portico().clock())
+        portico().funnel.count(page.slug, event, page.language, channel, portico().now())
     except Exception:
         log.exception("the %s of %s's order page was not counted", event, page.slug)
 

@@ -14,17 +14,16 @@ from datetime import datetime, timedelta
 from flask import Blueprint, Response, abort, request, url_for
 from flask_babel import gettext
 
-from app import metrics
-from app.documents import iso
-from app.exports import to_csv
-from app.money import parse_amount
+from app.core.clock import iso
+from app.core.money import parse_amount
 from app.portal.accounts import AccountOverview, SubscriptionSummary
-from app.preview import PreviewRefused, PreviewTokens, field_rows, sample_values
-from app.web.container import portico
+from app.reports import metrics
+from app.reports.exports import to_csv
+from app.reports.preview import PreviewRefused, PreviewTokens, field_rows, sample_values
 from app.web.merchant import MerchantPage, open_merchant, render_page
 from app.web.order import render_preview
-from app.web.portal_auth import PortalContext
-from app.web.portal_overview import (
+from app.web.portal.auth import PortalContext
+from app.web.portal.overview import (
     Balance,
     PaymentMethodView,
     SubscriptionView,
@@ -32,6 +31,7 @@ from app.web.portal_overview import (
     plan_view,
 )
 from app.web.security import forbid_form_posts
+from app.web.services import portico
 
 blueprint = Blueprint("preview", __name__)
 
@@ -71,7 +71,7 @@ def _notice() -> str:
 @blueprint.get("/<merchant>/preview/order")
 def order(merchant: str) -> Response:
     page = _open(merchant)
-    today = portico().clock().date()
+    today = portico().now().date()
     return render_preview(page, sample_values(page.config, today), _notice())
 
 
@@ -98,7 +98,7 @@ def _sample_account(page: MerchantPage) -> dict[str, object]:
     """``portal/overview.html``'s context for a sample customer on the first plan."""
     config = page.config
     plan = config.offered_plans[0]
-    now = portico().clock()
+    now = portico().now()
     trial_end = now + timedelta(days=plan.trial_days) if plan.trial_days else None
     period_end = iso(trial_end or now + timedelta(days=30))
     status = "trialing" if trial_end else "active"
@@ -200,7 +200,7 @@ def _report(page: MerchantPage) -> metrics.Report:
     if days[0] and days[1] and days[0] > days[1]:
         abort(422, gettext("The first day comes after the last day."))
     container = portico()
-    now = container.clock()
+    now = container.now()
     config = page.config.merchant
     since, until = metrics.period(days[0], days[1], config.timezone, now)
     return metrics.compute(container.store, page.slug, config.currency, since, until, now)
@@ -208,7 +208,7 @@ def _report(page: MerchantPage) -> metrics.Report:
 
 def _ranges(page: MerchantPage) -> list[tuple[str, str]]:
     """Links to common periods (a form could not be sent: previews send no forms)."""
-    today = portico().clock().date()
+    today = portico().now().date()
     args = {"merchant": page.slug, "token": request.args.get("token", ""), "lang": page.language}
     periods = [
         (gettext("Last 30 days"), today - timedelta(days=29)),

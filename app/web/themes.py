@@ -1,8 +1,9 @@
-"""Themes: templates and static files resolved merchant → theme → default.
+"""Themes on the web: pages and static files resolved theme → default theme.
 
 Each chain gets its own Jinja environment (an overlay of the app's), so the
 template cache is keyed by the chain and one theme's templates never leak into
-another's. Static files are served from the same chain under a versioned URL
+another's. Templates come only from the operator's ``themes/``: a merchant
+chooses a theme, it never supplies a template (templates can run code). Static files are served from the same chain under a versioned URL
 so browsers may cache them for a year.
 """
 
@@ -19,19 +20,9 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from werkzeug.security import safe_join
 
 from app.config.colors import readable_on
-from app.settings import THEMES_DIR
+from app.core.themes import chain
 
-DEFAULT_THEME = "default"
 blueprint = Blueprint("themes", __name__)
-
-
-def chain(theme: str, merchant_dir: Path | None = None) -> tuple[Path, ...]:
-    """Folders searched in order: the merchant's overrides, the theme, the default theme."""
-    folders = [merchant_dir] if merchant_dir and merchant_dir.is_dir() else []
-    folders.append(THEMES_DIR / theme)
-    if theme != DEFAULT_THEME:
-        folders.append(THEMES_DIR / DEFAULT_THEME)
-    return tuple(folders)
 
 
 def _environment(folders: tuple[Path, ...]) -> Environment:

@@ -13,7 +13,7 @@ from app.billing.gateways import CardDetails, PaymentDetails, SepaDetails
 from app.billing.service import BillingService
 from app.config.loader import load_merchant
 from app.config.models import MerchantConfig
-from app.services.signup import SignupRequest, SignupResult, SignupService
+from app.signup.service import SignupRequest, SignupResult, SignupService
 from app.store import Store, TinyDBStore
 from tests.conftest import DEMO_CONFIG
 

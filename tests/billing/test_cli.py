@@ -8,7 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from app.cli import end_of_day, main
+from app.cli import main
+from app.cli.billing import end_of_day
 from app.store import TinyDBStore
 from tests.billing.conftest import Clock, Shop, demo_config
 from tests.conftest import DEMO_CONFIG

@@ -15,8 +15,8 @@ from app.billing.gateways import (
     gateways_for,
 )
 from app.billing.gateways.sepa import mask_iban
-from app.i18n import translations
-from app.money import Money
+from app.core.i18n import translations
+from app.core.money import Money
 from tests.billing.conftest import DECLINED_CARD, GOOD_CARD, IBAN, NO_FUNDS_CARD, Clock
 
 EUR = Money(1000, "EUR")

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-from app.documents import parse_iso
+from app.core.clock import parse_iso
 from tests.billing.conftest import GOOD_CARD, NO_FUNDS_CARD, Clock, Shop, demo_config
 from tests.stores import raw_data
 
@@ -156,7 +156,7 @@ def test_invoice_payers_get_a_reminder_and_stay_active_without_a_cancel_rule(sto
 
 def test_billing_knows_nothing_of_flask() -> None:
     code = (
-        "import sys, app.billing.service, app.billing.runner, app.services.signup;"
+        "import sys, app.billing.service, app.billing.runner, app.signup.service;"
         "assert not [m for m in sys.modules if m.startswith('flask')]"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

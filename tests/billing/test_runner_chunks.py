@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from app.billing import runner
 from app.billing.gateways import ChargeResult, Gateways
 from app.cli import main
-from app.money import Money
+from app.core.money import Money
 from app.store import Store, TinyDBStore, WriteTransaction
 from tests.billing.conftest import Clock, Shop, demo_config
 from tests.billing.test_cli import environment

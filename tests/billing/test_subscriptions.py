@@ -15,7 +15,7 @@ from app.billing import lifecycle
 from app.billing.lifecycle import InvalidTransition
 from app.billing.service import PreviewExpired
 from app.billing.subscriptions import ActionRefused
-from app.documents import parse_iso
+from app.core.clock import parse_iso
 from app.store import TinyDBStore
 from tests.billing.conftest import BASE, Clock, Shop, make_config, merged
 

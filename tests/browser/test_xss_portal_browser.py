@@ -18,8 +18,8 @@ import pytest
 from flask import Flask
 
 from app.factory import create_app
+from app.outbox.mails import render_mail
 from app.portal.tokens import DIRECT
-from app.web.mails import render_mail
 from tests.browser import test_xss_browser as xss_browser
 from tests.browser.conftest import LiveServer
 from tests.browser.test_xss_browser import assert_nothing_ran
@@ -130,7 +130,9 @@ def open_cancellation_mail(app: Flask, page, folder: Path) -> None:
     assert len(entries) == 1
     loaded = app.extensions["portico"].merchants.get(SLUG)
     with app.test_request_context():
-        mail = render_mail(loaded, entries[0], "http://portico.test")
+        mail = render_mail(
+            loaded, entries[0], "http://portico.test", app.extensions["portico"].billing
+        )
     page_file = folder / "mail.html"
     page_file.write_text(mail.get_body(("html",)).get_content(), encoding="utf-8")
     page.goto(page_file.as_uri())

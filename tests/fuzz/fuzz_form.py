@@ -45,7 +45,9 @@ def one_input(data: bytes) -> None:
 
 
 def main() -> None:
-    logging.getLogger("app.mail").setLevel(logging.WARNING)  # a line per mail drowns the fuzzer
+    logging.getLogger("app.outbox.mailer").setLevel(
+        logging.WARNING
+    )  # a line per mail drowns the fuzzer
     args = sys.argv
     if not any(not arg.startswith("-") for arg in args[1:]):
         corpus = Path(tempfile.mkdtemp(prefix="portico-form-corpus-"))

@@ -19,7 +19,7 @@ from app.config.loader import LoadedMerchant, load_merchant
 from app.config.registry import installed_themes
 from app.config.yamlsource import YamlError, parse_yaml
 from app.settings import THEMES_DIR
-from app.web.mails import mail_sender
+from app.web.mail_sender import mail_sender
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = ROOT / "config"

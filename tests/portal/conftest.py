@@ -48,7 +48,7 @@ def app(instance_dir: Path, mailbox: Mailbox) -> Iterator[Flask]:
 
 @pytest.fixture
 def clock(app: Flask) -> Clock:
-    """Portal time the test moves forward (sign-up times stay real)."""
+    """The time of every service, which the test moves forward."""
     clock = Clock()
-    app.extensions["portico"].portal.clock = clock
+    app.extensions["portico"].clock = clock
     return clock

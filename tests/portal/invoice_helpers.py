@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from flask import Flask
 
 from app.billing.invoices import invoice_number
-from app.documents import iso, new_id
+from app.core.clock import iso
+from app.core.ids import new_id
 
 
 def add_invoices(app: Flask, merchant: str, customer_id: str, count: int) -> list[dict]:

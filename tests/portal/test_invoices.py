@@ -12,8 +12,8 @@ import pytest
 from flask import Flask
 from pypdf import PdfReader
 
-from app.money import Money
-from app.web.portal_invoices import PAGE_SIZE
+from app.core.money import Money
+from app.web.portal.invoices import PAGE_SIZE
 from tests.portal.conftest import make_portal_app
 from tests.portal.helpers import Mailbox, audits, csrf_token, edited_config, sign_up
 from tests.portal.invoice_helpers import add_invoices, newest_first

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app.billing import invoices
-from app.money import Money
+from app.core.money import Money
 from tests.portal.helpers import Mailbox, sign_in, signed_in_client, stored
 from tests.portal.invoice_helpers import add_invoices
 from tests.portal.subscription_helpers import hidden, page, post, subscription_of, text

@@ -8,7 +8,7 @@ import pytest
 from flask import Blueprint, Flask
 from flask.testing import FlaskClient
 
-from app.web.portal_auth import portal_login_required, safe_next, signed_in
+from app.web.portal.auth import portal_login_required, safe_next, signed_in
 from tests.conftest import DEMO_CONFIG
 from tests.portal.conftest import make_portal_app
 from tests.portal.helpers import (

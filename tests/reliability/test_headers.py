@@ -196,7 +196,7 @@ def test_a_mail_that_fails_after_the_commit_still_answers_success(
     def broken(*args, **kwargs):
         raise RuntimeError("template bug")
 
-    monkeypatch.setattr("app.web.mails.render_mail", broken)
+    monkeypatch.setattr("app.outbox.mails.render_mail", broken)
     token = open_form(client, "stromma")
     with caplog.at_level(logging.ERROR):
         response = client.post("/stromma/order", data={**VALID["stromma"], "form_token": token})

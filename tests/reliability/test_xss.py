@@ -21,7 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.factory import create_app
-from app.web.mails import render_mail
+from app.outbox.mails import render_mail
 from tests.conftest import DEMO_CONFIG
 from tests.reliability.xss import (
     CASES,
@@ -109,7 +109,9 @@ def test_success_page_and_mail_show_payloads_as_text(
     entry = stored(xss_app, slug, "outbox", kind="mail")[-1]
     loaded = xss_app.extensions["portico"].merchants.get(slug)
     with xss_app.test_request_context():
-        mail = render_mail(loaded, entry, "http://portico.test")
+        mail = render_mail(
+            loaded, entry, "http://portico.test", xss_app.extensions["portico"].billing
+        )
     check_mail(mail, payload)
 
 

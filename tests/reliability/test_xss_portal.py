@@ -24,7 +24,7 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from app.factory import create_app
-from app.web.mails import render_mail
+from app.outbox.mails import render_mail
 from tests.conftest import DEMO_CONFIG
 from tests.portal.helpers import csrf_token, stored
 from tests.reliability.test_xss import check_mail, page
@@ -180,7 +180,12 @@ def test_portal_pages_mail_and_pdf_show_payloads_as_text(
     assert len(mails) == 1
     loaded = xss_app.extensions["portico"].merchants.get(slug)
     with xss_app.test_request_context():
-        check_mail(render_mail(loaded, mails[0], "http://portico.test"), payload)
+        check_mail(
+            render_mail(
+                loaded, mails[0], "http://portico.test", xss_app.extensions["portico"].billing
+            ),
+            payload,
+        )
 
 
 def test_the_pdf_check_catches_a_script() -> None:

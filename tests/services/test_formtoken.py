@@ -10,8 +10,8 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from app.config.loader import load_merchant
-from app.services.formtoken import FormTokens, InvalidFormToken, TokenProblem
-from app.services.signup import SignupRequest, SignupService
+from app.signup.formtoken import FormTokens, InvalidFormToken, TokenProblem
+from app.signup.service import SignupRequest, SignupService
 from app.store import TinyDBStore
 from tests.conftest import DEMO_CONFIG
 

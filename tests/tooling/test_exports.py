@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from app.cli import main
-from app.exports import COLUMNS, safe_cell
+from app.reports.exports import COLUMNS, safe_cell
 from app.settings import load_settings
 from app.store import open_store
 from tests.conftest import DEMO_CONFIG

@@ -15,9 +15,9 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import metrics
 from app.cli import main
-from app.preview import PreviewTokens
+from app.reports import metrics
+from app.reports.preview import PreviewTokens
 from app.store import Store
 from tests.conftest import DEMO_CONFIG
 from tests.web.test_order_page import VALID, open_form, stored

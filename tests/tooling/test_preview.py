@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from app.cli import main
-from app.preview import SALT, PreviewTokens
-from app.web.portal_auth import SignInFormTokens
+from app.reports.preview import SALT, PreviewTokens
+from app.web.portal.auth import SignInFormTokens
 from tests.conftest import DEMO_CONFIG, DEMO_MERCHANTS
 from tests.web.test_order_page import VALID, stored
 

@@ -18,17 +18,17 @@ import pytest
 import yaml
 from babel.dates import format_date
 from click.testing import CliRunner
-from flask import Flask
+from flask import Flask, current_app
 
-import app.billing.notifications
-from app.billing.notifications import mail_notification
+import app.outbox.notifications
 from app.cli import main
-from app.documents import parse_iso, utc_now
+from app.core.clock import parse_iso, utc_now
 from app.factory import create_app
+from app.outbox import mails
+from app.outbox.mails import MAX_ATTEMPTS, Delivery, deliver_pending
+from app.outbox.notifications import mail_notification
 from app.settings import THEMES_DIR
 from app.store import files
-from app.web import mails
-from app.web.mails import MAX_ATTEMPTS, deliver_all, deliver_pending
 from tests.billing.conftest import BASE, GOOD_CARD
 from tests.conftest import mails_sent
 from tests.web.test_order_page import open_form, stored
@@ -83,6 +83,12 @@ def shop_app(tmp_path: Path, instance_dir: Path) -> Flask:
             "PORTICO_MIN_FILL_SECONDS": "0",
         }
     )
+
+
+def deliver_all(merchant: str) -> list[Delivery]:
+    """The current app's pending mails of ``merchant``, sent as ``portico mail deliver`` does."""
+    container = current_app.extensions["portico"]
+    return container.mails.deliver_all(container.merchants, merchant)
 
 
 def sign_up(app: Flask, language: str, **data: str) -> dict:
@@ -148,7 +154,7 @@ def local_date(iso: str, language: str) -> str:
 
 
 def test_every_template_billing_writes_exists_in_the_default_theme() -> None:
-    documented = set(re.findall(r"^- ``(\w+)``:", app.billing.notifications.__doc__, re.M))
+    documented = set(re.findall(r"^- ``(\w+)``:", app.outbox.notifications.__doc__, re.M))
     assert documented | {"signup_confirmation"} == set(TEMPLATES)
     for template in TEMPLATES:
         for suffix in ("txt", "html"):
@@ -330,6 +336,7 @@ def test_mails_sent_but_not_marked_are_sent_again(
             container.mailer,
             "http://portico.test",
             lambda: later,
+            container.billing,
         )
     assert again.sent == len(entries)
     assert len(list(eml.glob("*.eml"))) == before + 2 * len(entries)
@@ -346,7 +353,12 @@ def test_a_claimed_mail_waits_for_its_lease(shop_app: Flask, instance_dir: Path)
     def deliver(at: datetime):
         with shop_app.app_context():
             return deliver_pending(
-                container.store, loaded, container.mailer, "http://portico.test", lambda: at
+                container.store,
+                loaded,
+                container.mailer,
+                "http://portico.test",
+                lambda: at,
+                container.billing,
             )
 
     assert deliver(now + timedelta(seconds=30)).sent == 0
@@ -395,7 +407,7 @@ def test_a_broken_entry_does_not_stop_the_next_one(
                 {"plan_id": "gone", "status": "active", "trial_end": None, "invoice_id": None},
             )
         )
-    with caplog.at_level(logging.ERROR, logger="app.web.mails"), shop_app.app_context():
+    with caplog.at_level(logging.ERROR, logger="app.outbox.mails"), shop_app.app_context():
         [delivery] = deliver_all(SLUG)
     assert (delivery.sent, delivery.failed, delivery.given_up) == (2, 3, 0)
     by_id = {entry["id"]: entry for entry in stored(shop_app, SLUG, "outbox", kind="mail")}
@@ -479,7 +491,7 @@ def test_writing_a_mail_with_an_attachment_leaves_the_global_random_state_alone(
 ) -> None:
     """Background senders write mails while other code (Hypothesis, say) relies on the
     global ``random`` state: a boundary drawn by :mod:`email.generator` would move it."""
-    from app.mail import Mailer
+    from app.outbox.mailer import Mailer
 
     message = EmailMessage()
     message["From"], message["To"], message["Message-ID"] = "a@x.test", "b@x.test", "<1@x.test>"

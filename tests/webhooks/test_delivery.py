@@ -16,9 +16,9 @@ from click.testing import CliRunner
 from flask import Flask
 
 from app.cli import main
-from app.documents import parse_iso
-from app.web.worker import DeliveryWorker
-from app.webhooks import delivery
+from app.core.clock import parse_iso
+from app.outbox.webhooks import delivery
+from app.outbox.worker import DeliveryWorker
 from tests.conftest import mails_sent
 from tests.portal.helpers import Clock, sign_up
 from tests.web.test_order_page import stored
@@ -27,7 +27,7 @@ from tests.webhooks.conftest import SECRET, SECRET_ENV, Receiver, make_app
 
 def deliver(app: Flask) -> delivery.Run:
     container = app.extensions["portico"]
-    [run] = delivery.deliver_all(container.store, container.merchants, container.clock, "stromma")
+    [run] = delivery.deliver_all(container.store, container.merchants, container.now, "stromma")
     return run
 
 
@@ -172,7 +172,7 @@ def test_the_serve_worker_delivers_in_the_background_and_stops(
     with app.extensions["portico"].store.write("stromma") as tx:  # as if SMTP had been down
         [mail] = tx.collection("outbox").find(kind="mail")
         tx.collection("outbox").update(mail["id"], {"sent_at": None})
-    worker = DeliveryWorker(app, interval=0.05)
+    worker = DeliveryWorker(app.extensions["portico"], interval=0.05)
     with worker:
         deadline = time.monotonic() + 20
         while len(receiver.accepted()) < 2 and time.monotonic() < deadline:

@@ -23,7 +23,7 @@ from app.billing.gateways.base import (
 from app.billing.gateways.invoice import BankTransferGateway
 from app.billing.gateways.sandbox import SandboxCardGateway
 from app.billing.gateways.sepa import SepaGateway
-from app.documents import Clock
+from app.core.clock import Clock
 
 __all__ = [
     "CardDetails",

@@ -31,7 +31,7 @@ from typing import Any, Literal, Protocol
 
 from babel.support import NullTranslations
 
-from app.money import Money
+from app.core.money import Money
 
 PaymentKind = Literal["card", "sepa_debit", "invoice"]
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.billing.gateways.base import ChargeResult, PaymentDetails, PaymentKind, Tokenized
-from app.money import Money
+from app.core.money import Money
 
 
 class BankTransferGateway:

@@ -32,8 +32,8 @@ from app.billing.gateways.base import (
     PaymentKind,
     Tokenized,
 )
-from app.documents import Clock
-from app.money import Money
+from app.core.clock import Clock
+from app.core.money import Money
 
 OUTCOMES = {"4000000000000002": "declined", "4000000000009995": "nofunds"}
 

@@ -25,7 +25,7 @@ from app.billing.gateways.base import (
     Tokenized,
 )
 from app.billing.gateways.sandbox import reference
-from app.money import Money
+from app.core.money import Money
 
 FAILING_IBAN = "DE62370400440532013001"
 

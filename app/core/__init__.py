@@ -1,0 +1,1 @@
+"""What every feature shares: money, the clock, ids, built-in strings. Knows nothing of Flask."""

@@ -1,1 +1,0 @@
-"""The order page: the merchant's fields plus plan, payment, coupon and consents."""

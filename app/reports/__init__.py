@@ -1,0 +1,1 @@
+"""What merchants read about their business: metrics, exports and previews."""

@@ -1,1 +1,0 @@
-"""Domain services: what Portico does, independent of Flask requests."""
