@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from app.billing import records
+from app.billing.records import SubscriptionStatus
 from app.outbox.events import emit
 from app.store import WriteTransaction
 
@@ -67,7 +69,10 @@ def subscription_changed(
     """The event for a change of a subscription: canceled or paused when its status became
     that, else updated."""
     status = after["status"]
-    if status in ("canceled", "paused") and before["status"] != status:
+    if (
+        status in (SubscriptionStatus.CANCELED, SubscriptionStatus.PAUSED)
+        and before["status"] != status
+    ):
         subscription_event(tx, f"subscription.{status}", after, at)
     else:
         subscription_event(tx, "subscription.updated", after, at)
@@ -82,5 +87,5 @@ def invoice_event(
 ) -> None:
     """``invoice.issued|paid|payment_failed`` (credit notes too: ``kind`` tells them apart)."""
     data = {"invoice_id": invoice["id"]} | {key: invoice.get(key) for key in INVOICE_FIELDS}
-    data["amount_due"] = invoice["gross"] - invoice["credit_applied"] - invoice["amount_paid"]
+    data["amount_due"] = records.unpaid(invoice)
     emit(tx, at, event_type, data | extra, customer_id=invoice["customer_id"])

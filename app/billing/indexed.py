@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from app.store import Collection, Document, ReadTransaction, WriteTransaction
-from app.store.values import is_exactly
+from app.store.values import is_exactly, plain_query
 
 INDEXED_FIELDS = ("customer_id", "key")
 
@@ -73,6 +73,7 @@ class _IndexedCollection:
         return self._inner.get(id)
 
     def find(self, **equals: Any) -> list[Document]:
+        equals = plain_query(equals)
         field = next((field for field in INDEXED_FIELDS if field in equals), None)
         if field is None:
             return self._inner.find(**equals)

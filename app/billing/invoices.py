@@ -30,6 +30,7 @@ from babel.numbers import format_percent
 
 from app.billing import events, ledger, methods
 from app.billing.parties import Party, buyer_of, seller_of
+from app.billing.records import InvoiceStatus
 from app.billing.tax import TaxDecision, Totals, decide, totals
 from app.config.models import MerchantConfig
 from app.core.clock import iso, parse_iso
@@ -193,7 +194,11 @@ def issue(tx: WriteTransaction, config: MerchantConfig, invoice: InvoiceDraft) -
             "id": new_id("inv"),
             "number": invoice_number(tx, config, invoice.issued_at),
             "kind": invoice.kind,
-            "status": "issued" if credit_note else "paid" if settled else "open",
+            "status": InvoiceStatus.ISSUED
+            if credit_note
+            else InvoiceStatus.PAID
+            if settled
+            else InvoiceStatus.OPEN,
             "customer_id": invoice.customer_id,
             "customer_number": invoice.buyer.customer_number,
             "subscription_id": invoice.subscription_id,
@@ -246,7 +251,11 @@ def issue(tx: WriteTransaction, config: MerchantConfig, invoice: InvoiceDraft) -
 
 def void(tx: WriteTransaction, invoice: Mapping[str, Any], at: datetime) -> dict[str, Any]:
     """Cancel an open invoice nothing was paid on; credit it used becomes available again."""
-    if invoice["kind"] != "invoice" or invoice["status"] != "open" or invoice["amount_paid"]:
+    if (
+        invoice["kind"] != "invoice"
+        or invoice["status"] != InvoiceStatus.OPEN
+        or invoice["amount_paid"]
+    ):
         raise ValueError(f"invoice {invoice['number']} cannot be voided ({invoice['status']})")
     ledger.post(
         tx,
@@ -258,14 +267,14 @@ def void(tx: WriteTransaction, invoice: Mapping[str, Any], at: datetime) -> dict
         invoice_id=invoice["id"],
     )
     return tx.collection("invoices").update(
-        invoice["id"], {"status": "void", "voided_at": iso(at), "next_attempt_at": None}
+        invoice["id"], {"status": InvoiceStatus.VOID, "voided_at": iso(at), "next_attempt_at": None}
     )
 
 
 def mark_uncollectible(tx: WriteTransaction, invoice: Mapping[str, Any]) -> dict[str, Any]:
     """Stop collecting; the amount stays owed (it still counts in the balance)."""
     return tx.collection("invoices").update(
-        invoice["id"], {"status": "uncollectible", "next_attempt_at": None}
+        invoice["id"], {"status": InvoiceStatus.UNCOLLECTIBLE, "next_attempt_at": None}
     )
 
 

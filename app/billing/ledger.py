@@ -15,16 +15,15 @@ new invoice uses whatever credit is left.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
+from app.billing.records import OUTSTANDING_STATUSES, InvoiceKind, InvoiceStatus, outstanding
 from app.core.clock import iso
 from app.core.ids import new_id
 from app.store import ReadTransaction, WriteTransaction
 
 EntryKind = Literal["invoice", "credit_note", "payment", "refund", "void"]
-OUTSTANDING_STATUSES = frozenset({"open", "uncollectible"})
 
 
 def post(
@@ -64,16 +63,9 @@ def balance(tx: ReadTransaction, customer_id: str) -> int:
     return sum(entry["amount"] for entry in entries(tx, customer_id))
 
 
-def outstanding(invoice: Mapping[str, Any]) -> int:
-    """What is still to be paid on an invoice (0 for paid, void and credit notes)."""
-    if invoice["kind"] != "invoice" or invoice["status"] not in OUTSTANDING_STATUSES:
-        return 0
-    return invoice["gross"] - invoice["credit_applied"] - invoice["amount_paid"]
-
-
 def unpaid_invoices(tx: ReadTransaction, customer_id: str) -> list[dict[str, Any]]:
     """Invoices with something outstanding, oldest first."""
-    invoices = tx.collection("invoices").find(customer_id=customer_id, kind="invoice")
+    invoices = tx.collection("invoices").find(customer_id=customer_id, kind=InvoiceKind.INVOICE)
     return [invoice for invoice in invoices if outstanding(invoice) > 0]
 
 
@@ -89,7 +81,9 @@ def owed(tx: ReadTransaction, customer_id: str) -> int:
     amounts = (
         outstanding(invoice)
         for status in OUTSTANDING_STATUSES
-        for invoice in invoices.find(customer_id=customer_id, kind="invoice", status=status)
+        for invoice in invoices.find(
+            customer_id=customer_id, kind=InvoiceKind.INVOICE, status=status
+        )
     )
     return sum(amount for amount in amounts if amount > 0)
 
@@ -118,8 +112,8 @@ def allocate_credit(tx: WriteTransaction, customer_id: str, at: datetime) -> lis
         credit -= used
         changes: dict[str, Any] = {"credit_applied": invoice["credit_applied"] + used}
         if used == outstanding(invoice):
-            changes |= {"status": "paid", "paid_at": iso(at), "next_attempt_at": None}
+            changes |= {"status": InvoiceStatus.PAID, "paid_at": iso(at), "next_attempt_at": None}
         updated = tx.collection("invoices").update(invoice["id"], changes)
-        if updated["status"] == "paid":
+        if updated["status"] == InvoiceStatus.PAID:
             settled.append(updated)
     return settled

@@ -19,22 +19,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from app.billing import events, ledger
+from app.billing.records import SubscriptionStatus
 from app.core.clock import iso
 from app.store import WriteTransaction
 
-Status = Literal["trialing", "active", "past_due", "paused", "canceled"]
+TRIALING, ACTIVE, PAST_DUE, PAUSED, CANCELED = SubscriptionStatus
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "trialing": frozenset({"active", "past_due", "canceled"}),
-    "active": frozenset({"past_due", "paused", "canceled"}),
-    "past_due": frozenset({"active", "canceled"}),
-    "paused": frozenset({"active", "canceled"}),
-    "canceled": frozenset(),
+TRANSITIONS: dict[SubscriptionStatus, frozenset[SubscriptionStatus]] = {
+    TRIALING: frozenset({ACTIVE, PAST_DUE, CANCELED}),
+    ACTIVE: frozenset({PAST_DUE, PAUSED, CANCELED}),
+    PAST_DUE: frozenset({ACTIVE, CANCELED}),
+    PAUSED: frozenset({ACTIVE, CANCELED}),
+    CANCELED: frozenset(),
 }
-LIVE = frozenset({"trialing", "active", "past_due", "paused"})
+LIVE = frozenset({TRIALING, ACTIVE, PAST_DUE, PAUSED})
 
 
 class InvalidTransition(ValueError):
@@ -44,13 +45,15 @@ class InvalidTransition(ValueError):
         self.wanted = wanted
 
 
-def transition(subscription: Mapping[str, Any], to: Status, at: datetime) -> dict[str, Any]:
+def transition(
+    subscription: Mapping[str, Any], to: SubscriptionStatus, at: datetime
+) -> dict[str, Any]:
     """The changes that move ``subscription`` to status ``to``; refuses what the table forbids."""
-    current = subscription["status"]
+    current = SubscriptionStatus(subscription["status"])
     if to not in TRANSITIONS[current]:
         raise InvalidTransition(current, to)
     changes: dict[str, Any] = {"status": to, "updated_at": iso(at)}
-    if to == "canceled":
+    if to == CANCELED:
         changes |= {"canceled_at": subscription.get("canceled_at") or iso(at), "ended_at": iso(at)}
     return changes
 
@@ -60,14 +63,14 @@ def settle(tx: WriteTransaction, customer_id: str, at: datetime) -> None:
     for invoice in ledger.allocate_credit(tx, customer_id, at):
         events.invoice_event(tx, "invoice.paid", invoice, at)
     subscriptions = tx.collection("subscriptions")
-    for subscription in subscriptions.find(customer_id=customer_id, status="past_due"):
+    for subscription in subscriptions.find(
+        customer_id=customer_id, status=SubscriptionStatus.PAST_DUE
+    ):
         owed = [
             invoice
             for invoice in ledger.unpaid_invoices(tx, customer_id)
             if invoice["subscription_id"] == subscription["id"]
         ]
         if not owed:
-            revived = subscriptions.update(
-                subscription["id"], transition(subscription, "active", at)
-            )
+            revived = subscriptions.update(subscription["id"], transition(subscription, ACTIVE, at))
             events.subscription_changed(tx, subscription, revived, at)

@@ -20,8 +20,9 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any, Literal
 
-from app.billing import events, invoices, ledger, lifecycle, methods
+from app.billing import events, invoices, keys, ledger, lifecycle, methods
 from app.billing.gateways import ChargeResult, Gateways
+from app.billing.records import InvoiceStatus, PaymentStatus, SubscriptionStatus
 from app.billing.rounding import scale
 from app.config.models import MerchantConfig
 from app.core.clock import iso, parse_iso
@@ -56,7 +57,7 @@ def _record(
             "type": type,
             "amount": amount,
             "currency": invoice["currency"],
-            "status": "succeeded" if result.succeeded else "failed",
+            "status": PaymentStatus.SUCCEEDED if result.succeeded else "failed",
             "failure_code": result.failure_code,
             "failure_message": result.failure_message,
             "reference": result.reference,
@@ -85,9 +86,9 @@ def _book(
     applied = min(payment["amount"], ledger.outstanding(invoice))
     changes: dict[str, Any] = {"amount_paid": invoice["amount_paid"] + applied}
     if applied == ledger.outstanding(invoice):
-        changes |= {"status": "paid", "paid_at": iso(at), "next_attempt_at": None}
+        changes |= {"status": InvoiceStatus.PAID, "paid_at": iso(at), "next_attempt_at": None}
     updated = tx.collection("invoices").update(invoice["id"], changes)
-    if updated["status"] == "paid":
+    if updated["status"] == InvoiceStatus.PAID:
         events.invoice_event(tx, "invoice.paid", updated, at, payment_id=payment["id"])
     return updated
 
@@ -189,9 +190,9 @@ def collect(
     number = invoice["attempts"] + 1
     # An invoice billing issued has a key that a run done again after a crash gives it
     # again (its id is new then): the gateway sees the same key and charges only once.
-    key = f"collect:{invoice.get('key') or invoice['id']}:{number}"
+    key = keys.collection(invoice, number)
     payment = charge(tx, gateways, invoice, method, at, key=key, attempt=number)
-    if payment["status"] == "succeeded":
+    if payment["status"] == PaymentStatus.SUCCEEDED:
         tx.collection("invoices").update(invoice["id"], {"attempts": number})
         if number > 1:
             record_mail(
@@ -200,7 +201,7 @@ def collect(
                 customer,
                 at,
                 _payment_data(invoice, payment),
-                key=f"payment_succeeded:{payment['id']}",
+                key=keys.mail("payment_succeeded", payment["id"]),
             )
     else:
         retry_days = config.billing.retry_days
@@ -227,7 +228,7 @@ def collect(
                 "failure_code": payment["failure_code"],
                 "next_attempt_at": iso(next_attempt) if next_attempt else None,
             },
-            key=f"payment_failed:{invoice['id']}:{number}",
+            key=keys.mail("payment_failed", invoice["id"], str(number)),
         )
         if next_attempt is None:
             _past_due(tx, invoice, at)
@@ -238,9 +239,12 @@ def collect(
 def _past_due(tx: WriteTransaction, invoice: Mapping[str, Any], at: datetime) -> None:
     subscription_id = invoice["subscription_id"]
     subscription = tx.collection("subscriptions").get(subscription_id) if subscription_id else None
-    if subscription and subscription["status"] in ("active", "trialing"):
+    if subscription and subscription["status"] in (
+        SubscriptionStatus.ACTIVE,
+        SubscriptionStatus.TRIALING,
+    ):
         updated = tx.collection("subscriptions").update(
-            subscription["id"], lifecycle.transition(subscription, "past_due", at)
+            subscription["id"], lifecycle.transition(subscription, SubscriptionStatus.PAST_DUE, at)
         )
         events.subscription_changed(tx, subscription, updated, at)
 
@@ -263,7 +267,7 @@ def pay_now(
 ) -> dict[str, Any]:
     """The customer pays an outstanding invoice now (from the portal)."""
     tries = tx.collection("payments").count(invoice_id=invoice["id"], type="charge")
-    payment = charge(tx, gateways, invoice, method, at, key=f"pay:{invoice['id']}:{tries + 1}")
+    payment = charge(tx, gateways, invoice, method, at, key=keys.pay_now(invoice["id"], tries + 1))
     lifecycle.settle(tx, invoice["customer_id"], at)
     return payment
 
@@ -281,7 +285,7 @@ def record_transfer(
         type="transfer",
         amount=amount,
         result=ChargeResult(True, reference),
-        key=f"transfer:{invoice['id']}:{reference}",
+        key=keys.transfer(invoice["id"], reference),
         at=at,
     )
     _book(tx, invoice, payment, at)
@@ -307,7 +311,7 @@ def refund(
     the share asked for by a minor unit of VAT rounding). Returns the credit
     note (if one was needed) and the refund.
     """
-    if payment["type"] == "refund" or payment["status"] != "succeeded":
+    if payment["type"] == "refund" or payment["status"] != PaymentStatus.SUCCEEDED:
         raise ValueError("only a succeeded payment can be refunded")
     invoice = tx.collection("invoices").get(payment["invoice_id"])
     customer = tx.collection("customers").get(payment["customer_id"])
@@ -355,7 +359,7 @@ def refund(
         else None
     )
     kind = method["kind"] if method else "invoice"
-    key = f"refund:{payment['id']}:{refunded}:{paid_back}"
+    key = keys.refund(payment["id"], refunded, paid_back)
     result = gateways.for_kind(kind).refund(payment, Money(paid_back, invoice["currency"]), key=key)
     if not result.succeeded:
         raise RuntimeError(f"the gateway refused the refund: {result.failure_message}")

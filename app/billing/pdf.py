@@ -33,6 +33,8 @@ from fpdf import FPDF
 from fpdf.enums import ResourceAccessPolicy, XPos, YPos
 from fpdf.fonts import FontFace
 
+from app.billing import records
+from app.billing.records import InvoiceStatus
 from app.config.models import MerchantConfig
 from app.core.clock import parse_iso
 from app.core.i18n import translations
@@ -284,9 +286,7 @@ class _InvoicePdf:
         ]
         if invoice["kind"] == "invoice" and invoice["credit_applied"]:
             rows.append((t.gettext("Credit applied"), -invoice["credit_applied"], False))
-            rows.append(
-                (t.gettext("Amount due"), invoice["gross"] - invoice["credit_applied"], True)
-            )
+            rows.append((t.gettext("Amount due"), records.amount_due(invoice), True))
         for label, amount, bold in rows:
             self.pdf.set_x(self.pdf.w - MARGIN - 100)
             self.pdf.set_font(FONT, "B" if bold else "", 10 if bold else 9)
@@ -309,7 +309,7 @@ class _InvoicePdf:
         self.pdf.ln(2)
         self.text(self.payment_terms())
         bank = self.config.billing.bank_account
-        if invoice["collection"] == "manual" and invoice["status"] == "open" and bank:
+        if invoice["collection"] == "manual" and invoice["status"] == InvoiceStatus.OPEN and bank:
             holder = bank.holder or invoice["seller"]["name"]
             self.text(t.gettext("Account holder: %(holder)s") % {"holder": holder})
             self.text(f"IBAN: {bank.iban}" + (f" · BIC: {bank.bic}" if bank.bic else ""))
@@ -321,10 +321,10 @@ class _InvoicePdf:
     def payment_terms(self) -> str:
         t, invoice = self.t, self.invoice
         method = invoice.get("payment_method") or {}
-        due = invoice["gross"] - invoice["credit_applied"]
+        due = records.amount_due(invoice)
         if invoice["kind"] == "credit_note":
             return t.gettext("The amount has been credited to your customer account.")
-        if invoice["status"] == "paid":
+        if invoice["status"] == InvoiceStatus.PAID:
             return t.gettext("Paid on %(date)s. Thank you.") % {
                 "date": self.date(invoice["paid_at"])
             }

@@ -43,10 +43,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.billing import invoices, ledger, payments, subscriptions
+from app.billing import invoices, keys, ledger, payments, subscriptions
 from app.billing.gateways import Gateways
 from app.billing.indexed import IndexedTransaction, Indexes
 from app.billing.lifecycle import LIVE
+from app.billing.records import InvoiceStatus, PaymentStatus, SubscriptionStatus
 from app.config.models import MerchantConfig
 from app.core.clock import iso, parse_iso
 from app.outbox.notifications import record_mail
@@ -209,7 +210,7 @@ class _Subscription:
             return []
         events: list[Event] = []
         if (
-            subscription["status"] == "trialing"
+            subscription["status"] == SubscriptionStatus.TRIALING
             and not subscription["trial_reminder_sent"]
             and not subscription["cancel_at_period_end"]
         ):
@@ -222,7 +223,7 @@ class _Subscription:
         period_end = parse_iso(subscription["current_period_end"])
         events.append((period_end, "period_end", lambda: self._period_end(period_end)))
         for invoice in ledger.unpaid_invoices(self.tx, subscription["customer_id"]):
-            if invoice["subscription_id"] != self.id or invoice["status"] != "open":
+            if invoice["subscription_id"] != self.id or invoice["status"] != InvoiceStatus.OPEN:
                 continue
             events.extend(self._invoice_events(invoice))
         return events
@@ -256,7 +257,7 @@ class _Subscription:
                 "plan_id": subscription["plan_id"],
                 "trial_end": subscription["trial_end"],
             },
-            key=f"trial_ending:{self.id}",
+            key=keys.mail("trial_ending", self.id),
         )
         self.tx.collection("subscriptions").update(self.id, {"trial_reminder_sent": True})
 
@@ -265,7 +266,7 @@ class _Subscription:
         pause = subscription.get("pause")
         if subscription["cancel_at_period_end"]:
             outcome = subscriptions.ending(subscription, at, "requested")
-        elif subscription["status"] == "paused":
+        elif subscription["status"] == SubscriptionStatus.PAUSED:
             outcome = subscriptions.renewal(
                 self.tx, self.config, subscription, customer, at, fresh_anchor=True
             )
@@ -296,7 +297,7 @@ class _Subscription:
                 "currency": invoice["currency"],
                 "due_at": invoice["due_at"],
             },
-            key=f"payment_reminder:{invoice_id}",
+            key=keys.mail("payment_reminder", invoice_id),
             attachments=[
                 {"kind": "invoice_pdf", "invoice_id": invoice_id, "number": invoice["number"]}
             ],
@@ -306,7 +307,7 @@ class _Subscription:
     def _cancel_unpaid(self, at: datetime) -> None:
         subscription = self.subscription
         for invoice in ledger.unpaid_invoices(self.tx, subscription["customer_id"]):
-            if invoice["subscription_id"] == self.id and invoice["status"] == "open":
+            if invoice["subscription_id"] == self.id and invoice["status"] == InvoiceStatus.OPEN:
                 invoices.mark_uncollectible(self.tx, invoice)
         outcome = subscriptions.ending(subscription, at, "unpaid")
         subscriptions.apply(self.tx, self.config, self.gateways, subscription, outcome, at)
@@ -319,12 +320,12 @@ def _count(run: BillingRun, tx: IndexedTransaction) -> None:
             run.invoices += document["kind"] == "invoice"
             run.credit_notes += document["kind"] == "credit_note"
         elif name == "payments" and document["type"] == "charge":
-            run.payments_succeeded += document["status"] == "succeeded"
-            run.payments_failed += document["status"] == "failed"
+            run.payments_succeeded += document["status"] == PaymentStatus.SUCCEEDED
+            run.payments_failed += document["status"] == PaymentStatus.FAILED
         elif name == "outbox":
             run.mails += document["kind"] == "mail"
     run.canceled += sum(
         1
         for name, _, changes in tx.updated
-        if name == "subscriptions" and changes.get("status") == "canceled"
+        if name == "subscriptions" and changes.get("status") == SubscriptionStatus.CANCELED
     )

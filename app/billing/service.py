@@ -40,6 +40,7 @@ from app.billing.gateways import (
 )
 from app.billing.invoices import InvoiceDraft
 from app.billing.pdf import render_invoice_pdf
+from app.billing.records import InvoiceStatus, PaymentStatus
 from app.billing.subscriptions import Outcome
 from app.config.models import Coupon, MerchantConfig
 from app.core.clock import Clock, iso
@@ -477,7 +478,7 @@ class BillingService:
                         "method": methods.public_view(method),
                     },
                 )
-        if payment["status"] != "succeeded":
+        if payment["status"] != PaymentStatus.SUCCEEDED:
             raise PaymentDeclined(payment["failure_code"], payment["failure_message"] or "")
         return payment
 
@@ -600,7 +601,7 @@ class BillingService:
             return
         now = iso(self.clock())
         for invoice in ledger.unpaid_invoices(tx, customer_id):
-            if invoice["status"] == "open" and invoice["next_attempt_at"] is None:
+            if invoice["status"] == InvoiceStatus.OPEN and invoice["next_attempt_at"] is None:
                 tx.collection("invoices").update(
                     invoice["id"], {"next_attempt_at": now, "collection": "auto"}
                 )

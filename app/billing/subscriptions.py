@@ -38,12 +38,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.billing import coupons, events, invoices, ledger, lifecycle, payments
+from app.billing import coupons, events, invoices, keys, ledger, lifecycle, payments, records
 from app.billing.gateways import Gateways
 from app.billing.invoices import InvoiceDraft
 from app.billing.periods import add_interval
 from app.billing.plans import Terms, is_downgrade
 from app.billing.proration import prorate
+from app.billing.records import InvoiceStatus, SubscriptionStatus
 from app.config.models import Coupon, MerchantConfig, Plan
 from app.core.clock import iso, parse_iso
 from app.core.ids import new_id
@@ -93,7 +94,7 @@ def new_subscription(
         "id": new_id("sub"),
         "customer_id": customer_id,
         "plan_id": plan.id,
-        "status": "trialing" if trial_end else "active",
+        "status": SubscriptionStatus.TRIALING if trial_end else SubscriptionStatus.ACTIVE,
         **Terms.of_plan(plan, currency).snapshot(),
         "trial_end": iso(trial_end) if trial_end else None,
         "anchor": None,  # set by the first renewal
@@ -156,7 +157,11 @@ def renewal(
         period_coupon, coupon = coupon, coupons.after_cycle(coupon)
         if off:
             lines.append(invoices.discount_line(period_coupon, off, language))
-    status = "active" if subscription["status"] in ("trialing", "paused") else None
+    status = (
+        SubscriptionStatus.ACTIVE
+        if subscription["status"] in (SubscriptionStatus.TRIALING, SubscriptionStatus.PAUSED)
+        else None
+    )
     changes = {
         "plan_id": plan_id,
         **terms.snapshot(),
@@ -183,7 +188,7 @@ def renewal(
             tuple(lines),
             at,
             subscription_id=subscription["id"],
-            key=f"renewal:{subscription['id']}:{iso(at)}",
+            key=keys.period_invoice("renewal", subscription["id"], at),
         )
         if credit is not None:
             invoice = _with_credit(invoice, credit)
@@ -198,10 +203,12 @@ def next_bill(
     credit: int | None = None,
 ) -> InvoiceDraft | None:
     """The next regular invoice as things stand (``None`` when none will come)."""
-    if subscription["status"] == "canceled" or subscription.get("cancel_at_period_end"):
+    if subscription["status"] == SubscriptionStatus.CANCELED or subscription.get(
+        "cancel_at_period_end"
+    ):
         return None
     pause = subscription.get("pause")
-    if subscription["status"] == "paused" or pause:
+    if subscription["status"] == SubscriptionStatus.PAUSED or pause:
         at = (
             parse_iso(pause["resumes_at"])
             if pause
@@ -231,7 +238,7 @@ def plan_change(
     settings = config.portal.change_plan
     if enforce_portal and not settings.enabled:
         raise ActionRefused("change_plan_disabled")
-    if subscription["status"] not in ("active", "trialing"):
+    if subscription["status"] not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING):
         raise ActionRefused("not_changeable")
     if plan_id == subscription["plan_id"]:
         if subscription.get("scheduled_change"):
@@ -244,7 +251,7 @@ def plan_change(
     current = Terms.of_subscription(subscription)
     new = Terms.of_plan(plan, config.merchant.currency)
     switch = {"plan_id": plan_id, **new.snapshot(), "scheduled_change": None, "updated_at": iso(at)}
-    if subscription["status"] == "trialing":
+    if subscription["status"] == SubscriptionStatus.TRIALING:
         return _with_next(tx, config, subscription, customer, "change_plan", at, switch)
     period_end = parse_iso(subscription["current_period_end"])
     if is_downgrade(current, new) and settings.downgrade == "at_period_end":
@@ -324,11 +331,11 @@ def cancellation(
     settings = config.portal.cancel
     if enforce_portal and not settings.enabled:
         raise ActionRefused("cancel_disabled")
-    if subscription["status"] == "canceled":
+    if subscription["status"] == SubscriptionStatus.CANCELED:
         raise ActionRefused("already_canceled")
     mode = mode or settings.mode
     period_end = parse_iso(subscription["current_period_end"])
-    if mode == "at_period_end" and subscription["status"] != "paused":
+    if mode == "at_period_end" and subscription["status"] != SubscriptionStatus.PAUSED:
         changes = {
             "cancel_at_period_end": True,
             "cancel_requested_at": iso(at),
@@ -339,7 +346,7 @@ def cancellation(
         return Outcome("schedule_cancel", period_end, changes, None, None)
     credit = 0
     if (
-        subscription["status"] in ("active", "past_due")
+        subscription["status"] in (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
         and config.portal.change_plan.proration == "immediate"
     ):
         segment_start = parse_iso(subscription["segment_start"])
@@ -356,7 +363,7 @@ def cancellation(
         language=invoices.invoice_language(config, customer),
     )
     changes = {
-        **lifecycle.transition(subscription, "canceled", at),
+        **lifecycle.transition(subscription, SubscriptionStatus.CANCELED, at),
         "cancel_at_period_end": False,
         "cancel_requested_at": subscription.get("cancel_requested_at") or iso(at),
         "cancel_reason": reason,
@@ -369,7 +376,9 @@ def cancellation(
 
 
 def undo_cancellation(subscription: Document, at: datetime) -> Outcome:
-    if subscription["status"] == "canceled" or not subscription.get("cancel_at_period_end"):
+    if subscription["status"] == SubscriptionStatus.CANCELED or not subscription.get(
+        "cancel_at_period_end"
+    ):
         raise ActionRefused("no_pending_cancel")
     changes = {
         "cancel_at_period_end": False,
@@ -383,7 +392,7 @@ def undo_cancellation(subscription: Document, at: datetime) -> Outcome:
 def ending(subscription: Document, at: datetime, reason: str) -> Outcome:
     """The subscription ends at ``at`` without a credit (period end, non-payment)."""
     changes = {
-        **lifecycle.transition(subscription, "canceled", at),
+        **lifecycle.transition(subscription, SubscriptionStatus.CANCELED, at),
         "cancel_at_period_end": False,
         "cancel_reason": subscription.get("cancel_reason") or reason,
         "pause": None,
@@ -412,7 +421,7 @@ def pausing(
     if not 1 <= cycles <= settings.max_cycles:
         raise ActionRefused("invalid_cycles")
     if (
-        subscription["status"] != "active"
+        subscription["status"] != SubscriptionStatus.ACTIVE
         or subscription.get("cancel_at_period_end")
         or subscription.get("pause")
     ):
@@ -431,7 +440,7 @@ def pause_start(subscription: Document, at: datetime) -> Outcome:
     """The scheduled pause begins: no invoice until it resumes."""
     pause = subscription["pause"]
     changes = {
-        **lifecycle.transition(subscription, "paused", at),
+        **lifecycle.transition(subscription, SubscriptionStatus.PAUSED, at),
         "current_period_start": iso(at),
         "current_period_end": pause["resumes_at"],
         "segment_start": iso(at),
@@ -448,10 +457,10 @@ def resuming(
     at: datetime,
 ) -> Outcome:
     """Resume now: drop a pause not begun yet, or start a new period (and invoice)."""
-    if subscription["status"] == "active" and subscription.get("pause"):
+    if subscription["status"] == SubscriptionStatus.ACTIVE and subscription.get("pause"):
         changes = {"pause": None, "updated_at": iso(at)}
         return _with_next(tx, config, subscription, customer, "undo_pause", at, changes)
-    if subscription["status"] != "paused":
+    if subscription["status"] != SubscriptionStatus.PAUSED:
         raise ActionRefused("not_paused")
     outcome = renewal(tx, config, subscription, customer, at, fresh_anchor=True)
     return replace(outcome, action="resume")
@@ -504,13 +513,16 @@ def apply(
             customer,
             at,
             invoice_mail_data(invoice),
-            key=f"invoice_issued:{invoice['id']}",
+            key=keys.mail("invoice_issued", invoice["id"]),
             attachments=[invoice_attachment(invoice)],
         )
-        if invoice["status"] == "open" and invoice["collection"] == "auto":
+        if invoice["status"] == InvoiceStatus.OPEN and invoice["collection"] == "auto":
             payments.collect(tx, config, gateways, invoice, at)
             invoice = tx.collection("invoices").get(invoice["id"])
-    if updated["status"] == "canceled" and subscription["status"] != "canceled":
+    if (
+        updated["status"] == SubscriptionStatus.CANCELED
+        and subscription["status"] != SubscriptionStatus.CANCELED
+    ):
         record_mail(
             tx,
             "subscription_canceled",
@@ -522,7 +534,7 @@ def apply(
                 "ended_at": updated["ended_at"],
                 "reason": updated.get("cancel_reason"),
             },
-            key=f"subscription_canceled:{updated['id']}",
+            key=keys.mail("subscription_canceled", updated["id"]),
         )
     lifecycle.settle(tx, customer["id"], at)
     return tx.collection("subscriptions").get(updated["id"]) or updated, invoice
@@ -534,7 +546,7 @@ def invoice_mail_data(invoice: Document) -> dict[str, Any]:
         "number": invoice["number"],
         "kind": invoice["kind"],
         "gross": invoice["gross"],
-        "amount_due": invoice["gross"] - invoice["credit_applied"],
+        "amount_due": records.amount_due(invoice),
         "currency": invoice["currency"],
         "due_at": invoice["due_at"],
         "collection": invoice["collection"],
@@ -565,7 +577,7 @@ def _draft_now(
 ) -> InvoiceDraft | None:
     if not any(line.amount for line in lines):
         return None
-    key = f"{action}:{subscription['id']}:{iso(at)}"
+    key = keys.period_invoice(action, subscription["id"], at)
     return invoices.draft(
         tx, config, customer, lines, at, subscription_id=subscription["id"], key=key
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 from app.billing import coupons
 from app.billing.coupons import CouponInvalid
+from app.billing.records import SubscriptionStatus
 from app.billing.service import ActionResult, ApplyHook, BillingService, NotFoundError
 from app.billing.subscriptions import ActionRefused
 from app.config.models import Coupon, MerchantConfig
@@ -230,7 +231,11 @@ class SubscriptionActions:
         code = config.portal.cancel.retention_coupon
         if not code or not config.portal.cancel.enabled:
             return None
-        if subscription["status"] not in ("active", "trialing", "past_due"):
+        if subscription["status"] not in (
+            SubscriptionStatus.ACTIVE,
+            SubscriptionStatus.TRIALING,
+            SubscriptionStatus.PAST_DUE,
+        ):
             return None
         if subscription.get("cancel_at_period_end"):
             return None

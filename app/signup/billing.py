@@ -18,9 +18,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from app.billing import coupons, events, invoices, payments, subscriptions
+from app.billing import coupons, events, invoices, payments, records, subscriptions
 from app.billing.gateways import ChargeResult
 from app.billing.invoices import InvoiceDraft
+from app.billing.records import SubscriptionStatus
 from app.config.models import Coupon, MerchantConfig, Plan
 from app.core.clock import parse_iso
 from app.store import ReadTransaction, WriteTransaction
@@ -85,7 +86,7 @@ def quote(
 ) -> SignupQuote:
     """What signing up for ``plan`` costs now and at the first regular bill."""
     subscription = subscriptions.new_subscription(config, plan, customer["id"], coupon, at)
-    if subscription["status"] == "trialing":
+    if subscription["status"] == SubscriptionStatus.TRIALING:
         first = subscriptions.renewal(
             tx, config, subscription, customer, parse_iso(subscription["current_period_end"])
         )
@@ -110,7 +111,7 @@ def start(
     """Store the subscription and issue its first invoice; book a charge made for it."""
     subscription = subscriptions.new_subscription(config, plan, customer["id"], coupon, at)
     invoice = None
-    if subscription["status"] == "active":
+    if subscription["status"] == SubscriptionStatus.ACTIVE:
         first = subscriptions.renewal(tx, config, subscription, customer, at)
         subscription |= first.changes
         if first.invoice is not None:
@@ -118,7 +119,7 @@ def start(
     subscription = tx.collection("subscriptions").insert(subscription)
     events.subscription_event(tx, "subscription.created", subscription, at)
     if paid is not None and paid.result.succeeded and paid.amount > 0:
-        if invoice is None or invoice["gross"] - invoice["credit_applied"] != paid.amount:
+        if invoice is None or records.amount_due(invoice) != paid.amount:
             raise RuntimeError("the amount charged at sign-up differs from the first invoice")
         payments.book_charge(tx, invoice, paid.method, paid.result, paid.amount, paid.key, at)
         invoice = tx.collection("invoices").get(invoice["id"])

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from app.billing import methods
+from app.billing import keys, methods, records
 from app.billing.coupons import CouponInvalid
 from app.billing.gateways import (
     Gateway,
@@ -176,7 +176,7 @@ class SignupService:
     ) -> billing.PaidAtSignup:
         """Charge what the first invoice will ask, or verify the method when nothing is due."""
         method = {"kind": tokenized.kind, "token": tokenized.token, **tokenized.details}
-        key = f"signup:{nonce}"
+        key = keys.signup(nonce)
         if due > 0:
             result = gateway.charge(method, Money(due, config.merchant.currency), key=key)
         else:
@@ -196,7 +196,7 @@ class SignupService:
             payment.gateway.refund(
                 {"reference": paid.result.reference, "amount": paid.amount},
                 Money(paid.amount, currency),
-                key=f"signup-undo:{nonce}",
+                key=keys.signup_undo(nonce),
             )
         except Exception:  # the original error matters more; this one is logged
             log.exception("refunding the sign-up charge %s failed", paid.result.reference)
@@ -311,7 +311,7 @@ def _invoice_data(invoice: Mapping[str, Any] | None) -> dict[str, Any]:
         "invoice_id": invoice["id"],
         "invoice_number": invoice["number"],
         "gross": invoice["gross"],
-        "amount_due": invoice["gross"] - invoice["credit_applied"] - invoice["amount_paid"],
+        "amount_due": records.unpaid(invoice),
         "currency": invoice["currency"],
         "invoice_status": invoice["status"],
         "due_at": invoice["due_at"],

@@ -55,6 +55,7 @@ from app.store.values import (
     check_slug,
     is_exactly,
     json_document,
+    plain_query,
 )
 
 WRITE_LOCKS = 0x706F7275  # pg_advisory_xact_lock(WRITE_LOCKS, hashtext(schema/merchant))
@@ -302,12 +303,15 @@ class _ReadCollection:
         return None if row is None else row[0]
 
     def find(self, **equals: Any) -> list[Document]:
+        equals = plain_query(equals)
         return list(self._matching(equals))
 
     def first(self, **equals: Any) -> Document | None:
+        equals = plain_query(equals)
         return next(self._matching(equals, limit=1), None)
 
     def count(self, **equals: Any) -> int:
+        equals = plain_query(equals)
         if not _containment_is_equality(equals):
             return sum(1 for _ in self._matching(equals))
         query = "SELECT count(*) FROM documents WHERE merchant = %s AND collection = %s"

@@ -55,6 +55,7 @@ from app.store.values import (
     check_slug,
     json_copy,
     json_document,
+    plain_query,
 )
 
 SEQUENCES = "_sequences"  # next_number's counters: {"id": sequence, "value": last number}
@@ -227,13 +228,16 @@ class _ReadCollection:
         return None if document is None else json_copy(document)
 
     def find(self, **equals: Any) -> list[Document]:
+        equals = plain_query(equals)
         return [json_copy(document) for document in self._matching(equals)]
 
     def first(self, **equals: Any) -> Document | None:
+        equals = plain_query(equals)
         document = next(self._matching(equals), None)
         return None if document is None else json_copy(document)
 
     def count(self, **equals: Any) -> int:
+        equals = plain_query(equals)
         if not equals:
             return len(self._table.documents())
         return sum(1 for _ in self._matching(equals))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from enum import Enum
 from typing import Any
 
 from app.store.base import Document
@@ -33,6 +34,17 @@ def is_exactly(value: Any, wanted: Any, kind: type) -> bool:
     return type(value) is kind and value == wanted
 
 
+def plain(value: Any) -> Any:
+    """An enum as the value it stands for (``InvoiceStatus.OPEN`` → ``"open"``): what
+    is stored and queried is plain JSON, whatever type the caller named it with."""
+    return value.value if isinstance(value, Enum) else value
+
+
+def plain_query(equals: Mapping[str, Any]) -> dict[str, Any]:
+    """A query's conditions with :func:`plain` values."""
+    return {field: plain(value) for field, value in equals.items()}
+
+
 def json_document(document: Any) -> Document:
     if not isinstance(document, Mapping):
         raise TypeError(f"a document must be a mapping, not {type(document).__name__}")
@@ -43,8 +55,11 @@ def json_copy(value: Any) -> Any:
     """A deep copy of a JSON value; refuses anything JSON cannot hold as it is.
 
     Exact types only: a ``datetime`` or a ``str`` subclass would be kept as
-    such in this process's cache but read back as plain text elsewhere.
+    such in this process's cache but read back as plain text elsewhere. Enums
+    are stored as their values (:func:`plain`).
     """
+    if isinstance(value, Enum):
+        return json_copy(value.value)
     if isinstance(value, Mapping):
         copied = {}
         for key, item in value.items():
