@@ -60,8 +60,10 @@ class Condition(Spec):
 
 
 class Choice(Spec):
-    value: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    label: LocalizedText
+    value: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
+        description="What is submitted and stored when this option is chosen (1-100 characters)."
+    )
+    label: LocalizedText = Field(description="The option's text as shown; plain text.")
 
 
 class FieldSpec(Spec):
@@ -71,8 +73,16 @@ class FieldSpec(Spec):
     type: str
     label: LocalizedText = Field(description="Plain text, escaped when shown.")
     help: LocalizedText | None = Field(None, description="A hint shown under the field.")
-    placeholder: LocalizedText | None = None
-    required: bool = False
+    placeholder: LocalizedText | None = Field(
+        None,
+        description="A hint shown inside the empty input of fields one types into; select, "
+        "radio, checkbox, country and hidden fields ignore it.",
+    )
+    required: bool = Field(
+        False,
+        description="true: the form is only sent with this field filled in (a checkbox: "
+        "ticked); while visible_if hides the field, it is not required.",
+    )
     visible_if: Condition | None = Field(
         None, description="Show (and store) the field only when this holds."
     )

@@ -142,9 +142,13 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39
 class Address(Spec):
     street: str = Field(description="Street and house number.")
     street2: str | None = Field(None, description="A second address line.")
-    postal_code: str
-    city: str
-    region: str | None = None
+    postal_code: str = Field(
+        description='The postal code; quote it ("01067") so YAML keeps leading zeros.'
+    )
+    city: str = Field(description="The city or town.")
+    region: str | None = Field(
+        None, description="State, province or county, where the address needs one."
+    )
     country: Country = Field(description="ISO 3166 alpha-2 code, e.g. DE.")
 
 
@@ -159,22 +163,39 @@ class Merchant(Spec):
     name: Annotated[str, AfterValidator(_one_line)] = Field(
         description="The legal name shown on pages and invoices."
     )
-    email: Email = Field(description="Where customers' replies go; the sender of mails.")
-    phone: str | None = None
-    address: Address
+    email: Email = Field(
+        description="The sender of every mail, also printed on invoices; customers' replies "
+        "go here unless portal.support.email is set."
+    )
+    phone: str | None = Field(None, description="A phone number printed on invoices.")
+    address: Address = Field(
+        description="The postal address on invoices and mails. Its country is your home "
+        "country for VAT, and the one assumed for customers' phone numbers and postal codes."
+    )
     vat_id: str | None = Field(None, description="The merchant's VAT ID, printed on invoices.")
     registration: str | None = Field(
         None, description="Commercial register entry, e.g. 'HRB 12345, Amtsgericht Berlin'."
     )
     currency: Annotated[str, AfterValidator(_currency)] = Field(description="ISO 4217 code.")
-    timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
-    links: Links = Links()
+    timezone: Annotated[str, AfterValidator(_timezone)] = Field(
+        "UTC",
+        description="An IANA time zone such as Europe/Berlin: it dates invoices and mails, "
+        "and decides the year in invoice numbers and what 'today' is. Default UTC.",
+    )
+    links: Links = Field(
+        Links(), description="Your legal pages (https URLs), linked in the footer of every page."
+    )
 
 
 class Colors(Spec):
     primary: Color = Field("#0b5fff", description="Buttons and highlights, as #rrggbb.")
-    background: Color = "#ffffff"
-    text: Color = "#1a1a1a"
+    background: Color = Field(
+        "#ffffff", description="The background of pages and mails, as #rrggbb."
+    )
+    text: Color = Field(
+        "#1a1a1a",
+        description="Body text, as #rrggbb; it needs a contrast of 4.5:1 with the background.",
+    )
     accent: Color | None = Field(None, description="Secondary highlights; defaults to primary.")
 
 
@@ -182,7 +203,7 @@ class Branding(Spec):
     theme: str = Field("default", description="A folder under themes/.")
     logo: str | None = Field(None, description="PNG, JPEG or SVG, relative to config/merchants/.")
     favicon: str | None = Field(None, description="PNG or SVG, relative to config/merchants/.")
-    colors: Colors = Colors()
+    colors: Colors = Field(Colors(), description="The colours of pages, mails and invoices.")
 
 
 class Embed(Spec):
@@ -198,14 +219,34 @@ class Embed(Spec):
 
 class Plan(Spec):
     id: Identifier = Field(description="Stable id used in links (?plan=) and stored data.")
-    name: LocalizedText
-    description: LocalizedText | None = None
-    features: tuple[LocalizedText, ...] = ()
-    price: Amount
-    interval: Interval = "month"
+    name: LocalizedText = Field(
+        description="The plan's name on the order page, in the portal and on invoices."
+    )
+    description: LocalizedText | None = Field(
+        None, description="A short line under the plan's name on the order page and in the portal."
+    )
+    features: tuple[LocalizedText, ...] = Field(
+        (), description="Bullet points listed with the plan on the order page and in the portal."
+    )
+    price: Amount = Field(
+        description='Price per interval as a decimal string in the merchant currency, e.g. "9.00". '
+        "A new price applies to new sign-ups; existing subscriptions keep theirs."
+    )
+    interval: Interval = Field(
+        "month", description="The billing period: day, week, month or year. Default month."
+    )
     interval_count: int = Field(1, ge=1, le=36, description="Bill every N intervals.")
-    trial_days: int = Field(0, ge=0, le=730)
-    setup_fee: Amount = Decimal(0)
+    trial_days: int = Field(
+        0,
+        ge=0,
+        le=730,
+        description="Days of free trial before the first invoice; 0 (the default) for none.",
+    )
+    setup_fee: Amount = Field(
+        Decimal(0),
+        description='A one-time fee as a decimal string in the merchant currency, e.g. "49.00", '
+        "billed with the first invoice (after the trial). Default 0.",
+    )
     highlight: bool = Field(False, description="Emphasise this plan in the picker.")
     badge: LocalizedText | None = Field(None, description="A short tag such as 'Popular'.")
     available: bool = Field(
@@ -214,29 +255,54 @@ class Plan(Spec):
 
 
 class Consent(Spec):
-    name: FieldName
+    name: FieldName = Field(
+        description="The checkbox's name in the form and in stored data; unique among the "
+        "page's fields and consents."
+    )
     label: LocalizedHtml = Field(description="May contain links to the terms.")
-    required: bool = False
+    required: bool = Field(
+        False,
+        description="true: the box must be ticked to order. false: an optional opt-in (e.g. "
+        "marketing) that customers can give or withdraw later in the portal.",
+    )
 
 
 class Success(Spec):
-    message: LocalizedHtml | None = None
+    message: LocalizedHtml | None = Field(
+        None,
+        description='HTML shown on the success page; default: "Your order has been received."',
+    )
     redirect_url: HttpsUrl | None = Field(
-        None, description="Send the customer here after signing up instead of our page."
+        None,
+        description="Send the customer here after signing up instead of our success page. "
+        "Inside an embed frame only with embed.success: top.",
     )
 
 
 class OrderPage(Spec):
-    title: LocalizedText | None = None
-    intro: LocalizedHtml | None = None
+    title: LocalizedText | None = Field(
+        None, description='The page heading; default: "Order now" in the page language.'
+    )
+    intro: LocalizedHtml | None = Field(None, description="HTML shown under the heading.")
     plans: tuple[Identifier, ...] | None = Field(
         None, description="Plans offered on the page, in this order; default: all available."
     )
-    default_plan: Identifier | None = None
-    fields: tuple[AnyFieldSpec, ...] = Field(min_length=1)
-    consents: tuple[Consent, ...] = ()
-    submit_label: LocalizedText | None = None
-    success: Success = Success()
+    default_plan: Identifier | None = Field(
+        None,
+        description="The plan chosen at first when the link has no ?plan=; default: the first "
+        "plan offered.",
+    )
+    fields: tuple[AnyFieldSpec, ...] = Field(
+        min_length=1,
+        description="The form's fields, in this order; exactly one is named email, of type email.",
+    )
+    consents: tuple[Consent, ...] = Field(
+        (), description="Checkboxes below the fields, e.g. accepting the terms."
+    )
+    submit_label: LocalizedText | None = Field(
+        None, description='The order button\'s text; default: "Order now" in the page language.'
+    )
+    success: Success = Field(Success(), description="What happens after a sign-up.")
 
 
 class Payments(Spec):
@@ -252,9 +318,23 @@ class Payments(Spec):
 
 
 class Tax(Spec):
-    rate: Decimal = Field(Decimal(0), ge=0, le=100, description="VAT percent for domestic sales.")
-    reverse_charge: bool = Field(False, description="0 % for EU businesses with a valid VAT ID.")
-    prices_include_tax: bool = False
+    rate: Decimal = Field(
+        Decimal(0),
+        ge=0,
+        le=100,
+        description='Your VAT rate in percent, e.g. "19": for every sale that is neither '
+        "reverse charge nor OSS, buyers outside the EU included.",
+    )
+    reverse_charge: bool = Field(
+        False,
+        description="0 % with the reverse-charge note for businesses whose VAT ID is valid and "
+        "from another EU member state.",
+    )
+    prices_include_tax: bool = Field(
+        False,
+        description="true: prices and amounts are gross and the VAT is taken out of them; "
+        "false: VAT is added on top.",
+    )
     eu_oss: bool = Field(False, description="B2C in other EU countries: their VAT rate (OSS).")
 
 
@@ -267,10 +347,18 @@ class BankAccount(Spec):
 
 class Billing(Spec):
     invoice_prefix: Annotated[str, StringConstraints(max_length=30)] = Field(
-        "INV-{year}-", description="Placeholders: {year}."
+        "INV-{year}-",
+        description="Invoice numbers are this prefix plus six digits, e.g. INV-2026-000042; "
+        "{year}, the only placeholder, is the issue year; with it, numbers restart each year.",
     )
-    payment_terms_days: int = Field(14, ge=0, le=120)
-    tax: Tax = Tax()
+    payment_terms_days: int = Field(
+        14,
+        ge=0,
+        le=120,
+        description="Days after its date that an invoice the customer pays by transfer is "
+        "due; invoices collected automatically (card, SEPA) are due at once.",
+    )
+    tax: Tax = Field(Tax(), description="VAT: your rate, reverse charge and OSS.")
     retry_days: tuple[Annotated[int, Field(ge=1, le=60)], ...] = Field(
         (1, 3, 7),
         description="Card and SEPA: retry a failed collection this many days after the "
@@ -300,14 +388,41 @@ class Repeating(Spec):
 
 
 class Coupon(Spec):
-    code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{2,40}$")]
-    name: LocalizedText | None = None
-    percent_off: Decimal | None = Field(None, gt=0, le=100)
-    amount_off: Amount | None = None
-    duration: Literal["once", "forever"] | Repeating = "once"
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{2,40}$")] = Field(
+        description="What customers enter on the order page (or pass as ?coupon=); "
+        "2-40 letters, digits, _ or -, case-insensitive."
+    )
+    name: LocalizedText | None = Field(
+        None,
+        description="The offer in words, e.g. '20 % off for 3 months', shown when the portal "
+        "offers it to a customer who cancels; default: the code.",
+    )
+    percent_off: Decimal | None = Field(
+        None,
+        gt=0,
+        le=100,
+        description="Percent off the plan price of each discounted period; give this or "
+        "amount_off.",
+    )
+    amount_off: Amount | None = Field(
+        None,
+        description="An amount off the plan price of each discounted period, as a decimal "
+        'string in the merchant currency, e.g. "5.00"; give this or percent_off.',
+    )
+    duration: Literal["once", "forever"] | Repeating = Field(
+        "once",
+        description="Which billed periods get the discount: once (the first), forever, or "
+        "{repeating: N} (the first N). Never the setup fee.",
+    )
     plans: tuple[Identifier, ...] | None = Field(None, description="Only for these plans.")
-    expires: date | None = None
-    max_redemptions: int | None = Field(None, ge=1)
+    expires: date | None = Field(
+        None,
+        description="The last day (YYYY-MM-DD, merchant time zone) the code can be redeemed; "
+        "subscriptions that redeemed it keep their discount.",
+    )
+    max_redemptions: int | None = Field(
+        None, ge=1, description="How many subscriptions may redeem the code; default: no limit."
+    )
 
     @model_validator(mode="after")
     def _one_discount(self) -> Coupon:
@@ -317,52 +432,100 @@ class Coupon(Spec):
 
 
 class ChangePlan(Spec):
-    enabled: bool = False
-    plans: tuple[Identifier, ...] = ()
-    proration: Literal["immediate", "none"] = "immediate"
-    downgrade: Literal["immediately", "at_period_end"] = "at_period_end"
+    enabled: bool = Field(False, description="Let customers change their plan in the portal.")
+    plans: tuple[Identifier, ...] = Field((), description="The plan ids customers may change to.")
+    proration: Literal["immediate", "none"] = Field(
+        "immediate",
+        description="immediate: credit the unused time of the old plan and charge the new "
+        "one's share at once (also credits an immediate cancellation); none: the new price "
+        "applies from the next renewal.",
+    )
+    downgrade: Literal["immediately", "at_period_end"] = Field(
+        "at_period_end",
+        description="When a change to a cheaper plan (by price per day) takes effect; other "
+        "changes take effect at once.",
+    )
 
 
 class Cancel(Spec):
-    enabled: bool = True
-    mode: Literal["at_period_end", "immediately"] = "at_period_end"
-    reasons: dict[Identifier, LocalizedText] = {}
+    enabled: bool = Field(True, description="Let customers cancel in the portal.")
+    mode: Literal["at_period_end", "immediately"] = Field(
+        "at_period_end",
+        description="at_period_end: the subscription runs until the paid period ends; "
+        "immediately: it ends at once.",
+    )
+    reasons: dict[Identifier, LocalizedText] = Field(
+        {},
+        description="Reasons to choose from when canceling, as id: text; when given, "
+        "customers must pick one.",
+    )
     comment: bool = Field(True, description="Offer a free-text comment.")
     retention_coupon: str | None = Field(None, description="A coupon code offered first.")
 
 
 class Pause(Spec):
-    enabled: bool = False
-    max_cycles: int = Field(3, ge=1, le=12)
+    enabled: bool = Field(
+        False, description="Let customers pause an active subscription in the portal."
+    )
+    max_cycles: int = Field(
+        3,
+        ge=1,
+        le=12,
+        description="The most billing periods a pause may last; it starts when the current "
+        "period ends.",
+    )
 
 
 class Support(Spec):
-    email: Email | None = None
-    phone: str | None = None
-    url: HttpsUrl | None = None
+    email: Email | None = Field(
+        None,
+        description="Shown on the portal's help page and the Reply-To of every mail; "
+        "default: merchant.email.",
+    )
+    phone: str | None = Field(None, description="Shown on the portal's help page.")
+    url: HttpsUrl | None = Field(
+        None, description="A help centre link shown on the portal's help page."
+    )
 
 
 class Faq(Spec):
-    question: LocalizedText
-    answer: LocalizedHtml
+    question: LocalizedText = Field(description="The question, as plain text.")
+    answer: LocalizedHtml = Field(description="The answer; HTML allowed.")
 
 
 class Portal(Spec):
-    enabled: bool = True
-    return_url: HttpsUrl | None = None
-    invoices: bool = True
-    payment_methods: bool = True
-    change_plan: ChangePlan = ChangePlan()
-    cancel: Cancel = Cancel()
-    pause: Pause = Pause()
-    support: Support = Support()
-    faq: tuple[Faq, ...] = ()
+    enabled: bool = Field(
+        True, description="false switches the whole portal off: its pages answer 404."
+    )
+    return_url: HttpsUrl | None = Field(
+        None, description='Where the "Back to" link in the portal leads, e.g. your account page.'
+    )
+    invoices: bool = Field(
+        True, description="The invoices pages: the list, PDFs and paying an open invoice."
+    )
+    payment_methods: bool = Field(
+        True,
+        description="The payment methods page: add a card or SEPA mandate, choose the "
+        "default, turn automatic payment on or off.",
+    )
+    change_plan: ChangePlan = Field(ChangePlan(), description="Changing plans in the portal.")
+    cancel: Cancel = Field(Cancel(), description="Canceling in the portal.")
+    pause: Pause = Field(Pause(), description="Pausing in the portal.")
+    support: Support = Field(Support(), description="Contact details on the portal's help page.")
+    faq: tuple[Faq, ...] = Field(
+        (), description="Questions and answers on the portal's help page, searchable."
+    )
     feedback: bool = Field(True, description="Ask for a 1-5 rating after an action.")
 
 
 class Webhook(Spec):
-    url: HttpsUrl
-    events: tuple[WebhookEvent, ...] = Field(min_length=1)
+    url: HttpsUrl = Field(
+        description="Receives each event as a signed JSON POST; https:// (http:// only for "
+        "localhost)."
+    )
+    events: tuple[WebhookEvent, ...] = Field(
+        min_length=1, description="The events sent to this URL."
+    )
     secret_env: Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]{0,63}$")] = Field(
         description="The environment variable holding the signing secret."
     )
@@ -371,17 +534,36 @@ class Webhook(Spec):
 class MerchantConfig(Spec):
     """One merchant's whole file. The slug is the file name, not a key."""
 
-    merchant: Merchant
-    languages: tuple[Language, ...] = Field(min_length=1, description="The first is the default.")
-    branding: Branding = Branding()
-    embed: Embed = Embed()
-    plans: tuple[Plan, ...] = Field(min_length=1)
-    order_page: OrderPage
-    payments: Payments = Payments()
-    billing: Billing = Billing()
-    coupons: tuple[Coupon, ...] = ()
-    portal: Portal = Portal()
-    webhooks: tuple[Webhook, ...] = ()
+    merchant: Merchant = Field(
+        description="Who sells: name, contact, address, currency and time zone."
+    )
+    languages: tuple[Language, ...] = Field(
+        min_length=1, description="The languages of pages and mails; the first is the default."
+    )
+    branding: Branding = Field(
+        Branding(), description="Theme, logo and colours of pages, mails and invoices."
+    )
+    embed: Embed = Field(Embed(), description="Showing the order page in a frame on your sites.")
+    plans: tuple[Plan, ...] = Field(
+        min_length=1, description="The plans customers can subscribe to."
+    )
+    order_page: OrderPage = Field(
+        description="The order page: texts, plans offered, fields, consents, success."
+    )
+    payments: Payments = Field(Payments(), description="How customers pay.")
+    billing: Billing = Field(
+        Billing(),
+        description="Invoices, VAT, payment terms, retries and cancellation for non-payment.",
+    )
+    coupons: tuple[Coupon, ...] = Field(
+        (), description="Discount codes for the order page and the portal's retention offer."
+    )
+    portal: Portal = Field(
+        Portal(), description="The customer portal at /<merchant>/portal and what it offers."
+    )
+    webhooks: tuple[Webhook, ...] = Field(
+        (), description="Addresses that receive signed event notifications."
+    )
 
     @property
     def default_language(self) -> str:
