@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.billing.base import NotFoundError
+from app.billing.collecting import ChangeHook
 from app.billing.gateways import PaymentDetails
-from app.billing.service import BillingService, ChangeHook, NotFoundError
+from app.billing.service import BillingService
 from app.config.models import MerchantConfig
 from app.portal.documents import audit
 from app.store import WriteTransaction

@@ -14,9 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from app.billing import coupons
+from app.billing.base import NotFoundError
+from app.billing.changing import ActionResult, ApplyHook
 from app.billing.coupons import CouponInvalid
 from app.billing.records import SubscriptionStatus
-from app.billing.service import ActionResult, ApplyHook, BillingService, NotFoundError
+from app.billing.service import BillingService
 from app.billing.subscriptions import ActionRefused
 from app.config.models import Coupon, MerchantConfig
 from app.core.clock import iso

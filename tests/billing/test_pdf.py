@@ -8,8 +8,8 @@ import re
 import pytest
 from pypdf import PdfReader
 
+from app.billing.base import NotFoundError
 from app.billing.pdf import render_invoice_pdf, reverse_charge_note
-from app.billing.service import NotFoundError
 from app.core.i18n import translations
 from tests.billing.conftest import IBAN, Shop, demo_config, make_config
 

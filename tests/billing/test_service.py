@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.billing.base import NotFoundError
 from app.billing.gateways import PaymentDeclined
-from app.billing.service import NotFoundError
 from tests.billing.conftest import GOOD_CARD, IBAN, NO_FUNDS_CARD, Shop, make_config
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from app.billing.coupons import CouponInvalid
 from app.billing.gateways import InvalidPaymentDetails, PaymentDeclined
+from app.signup.quotes import SignupQuotes
 from tests.billing.conftest import (
     CUSTOMER_FIELDS,
     DECLINED_CARD,
@@ -127,7 +128,9 @@ def test_a_used_up_coupon_refuses_the_sign_up(shop: Shop) -> None:
 
 def test_the_quote_matches_the_first_invoice(shop: Shop) -> None:
     fields = {**CUSTOMER_FIELDS, "country": "AT", "vat_id": "ATU13585627"}
-    quote = shop.billing.quote_signup("shop", shop.config, "setup", fields, "en", "HALF")
+    quote = SignupQuotes(shop.store, shop.clock).quote_signup(
+        "shop", shop.config, "setup", fields, "en", "HALF"
+    )
     result = shop.sign_up("setup", fields=fields, coupon="HALF", language="en")
     invoice = shop.get("invoices", result.invoice_id)
     assert quote.invoice is not None and quote.invoice.totals.gross == invoice["gross"] == 6000
@@ -137,7 +140,9 @@ def test_the_quote_matches_the_first_invoice(shop: Shop) -> None:
 
 def test_demo_merchant_swedish_trial_prices_include_vat(store, clock) -> None:
     shop = Shop(store, clock, demo_config("stromma"), "stromma")
-    quote = shop.billing.quote_signup("stromma", shop.config, "premium", {"email": "a@b.se"}, "sv")
+    quote = SignupQuotes(shop.store, shop.clock).quote_signup(
+        "stromma", shop.config, "premium", {"email": "a@b.se"}, "sv"
+    )
     assert quote.invoice is None and quote.trial_end is not None
     assert quote.next_invoice is not None
     totals = quote.next_invoice.totals

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.billing import lifecycle
+from app.billing.base import PreviewExpired
 from app.billing.lifecycle import InvalidTransition
-from app.billing.service import PreviewExpired
 from app.billing.subscriptions import ActionRefused
 from app.core.clock import parse_iso
 from app.store import TinyDBStore

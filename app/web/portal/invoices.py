@@ -24,9 +24,10 @@ from flask_babel import format_decimal, gettext, ngettext
 from werkzeug.utils import secure_filename
 
 from app.billing import ledger
+from app.billing.base import NotFoundError
 from app.billing.gateways import PaymentDeclined, failure_message
 from app.billing.methods import AUTOMATIC_KINDS
-from app.billing.service import InvoicePage, NotFoundError
+from app.billing.reporting import InvoicePage
 from app.config.models import MerchantConfig
 from app.portal.documents import customer_actor
 from app.web.i18n import current_translations

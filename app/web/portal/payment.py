@@ -18,6 +18,7 @@ from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
+from app.billing.base import NotFoundError
 from app.billing.gateways import (
     InvalidPaymentDetails,
     PaymentDeclined,
@@ -25,7 +26,6 @@ from app.billing.gateways import (
     failure_message,
 )
 from app.billing.methods import AUTOMATIC_KINDS
-from app.billing.service import NotFoundError
 from app.config.models import MerchantConfig
 from app.portal.documents import customer_actor
 from app.portal.payments import DefaultMethodKept, PaymentActions

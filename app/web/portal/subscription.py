@@ -17,7 +17,8 @@ from typing import Any
 from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask_babel import gettext
 
-from app.billing.service import ActionResult, NotFoundError, PreviewExpired
+from app.billing.base import NotFoundError, PreviewExpired
+from app.billing.changing import ActionResult
 from app.billing.subscriptions import ActionRefused
 from app.core.clock import iso, parse_iso
 from app.portal.documents import customer_actor
