@@ -10,6 +10,7 @@ from app.billing import ledger, subscriptions
 from app.billing.base import BillingBase, NotFoundError
 from app.billing.invoices import InvoiceDraft
 from app.billing.pdf import render_invoice_pdf
+from app.billing.records import Invoice
 from app.config.models import MerchantConfig
 
 
@@ -25,7 +26,7 @@ class Account:
 class InvoicePage:
     """One page of a customer's invoices and credit notes, newest first."""
 
-    invoices: tuple[dict[str, Any], ...]  # this page's
+    invoices: tuple[Invoice, ...]  # this page's
     number: int  # from 1
     pages: int  # at least 1, also without any invoice
     total: int  # invoices and credit notes on all pages
@@ -59,11 +60,12 @@ class BillingReports(BillingBase):
             subscription = self._subscription(tx, customer_id, subscription_id)
             return subscriptions.next_bill(tx, config, subscription, customer)
 
-    def invoices(self, merchant: str, customer_id: str) -> list[dict[str, Any]]:
+    def invoices(self, merchant: str, customer_id: str) -> list[Invoice]:
         """The customer's invoices and credit notes, newest first."""
         with self.store.read(merchant) as tx:
             found = tx.collection("invoices").find(customer_id=customer_id)
-        return sorted(found, key=lambda i: (i["issued_at"], i["number"]), reverse=True)
+        found.sort(key=lambda i: (i["issued_at"], i["number"]), reverse=True)
+        return [Invoice.from_document(document) for document in found]
 
     def invoice_page(self, merchant: str, customer_id: str, number: int, size: int) -> InvoicePage:
         """Page ``number`` (from 1) of :meth:`invoices`, ``size`` to a page; a page
@@ -78,8 +80,8 @@ class BillingReports(BillingBase):
             number=number,
             pages=pages,
             total=len(found),
-            credit_notes=sum(1 for invoice in found if invoice["kind"] == "credit_note"),
-            outstanding=any(ledger.outstanding(invoice) > 0 for invoice in found),
+            credit_notes=sum(1 for invoice in found if invoice.is_credit_note),
+            outstanding=any(invoice.outstanding > 0 for invoice in found),
         )
 
     def invoice(self, merchant: str, customer_id: str, number: str) -> dict[str, Any]:

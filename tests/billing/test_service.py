@@ -39,7 +39,7 @@ def test_invoices_newest_first_and_only_ones_own(shop: Shop) -> None:
     other = shop.sign_up("basic", fields={"email": "other@example.de"})
     shop.clock.advance(days=31)
     shop.bill()
-    numbers = [i["number"] for i in shop.billing.invoices("shop", mine.customer_id)]
+    numbers = [i.number for i in shop.billing.invoices("shop", mine.customer_id)]
     assert numbers == ["GS-2026-000003", "GS-2026-000001"]
     with pytest.raises(NotFoundError):
         shop.billing.cancel("shop", shop.config, mine.customer_id, other.subscription_id)

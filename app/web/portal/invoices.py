@@ -17,16 +17,15 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, request, send_file, url_for
 from flask_babel import format_decimal, gettext, ngettext
 from werkzeug.utils import secure_filename
 
-from app.billing import ledger
 from app.billing.base import NotFoundError
 from app.billing.gateways import PaymentDeclined, failure_message
 from app.billing.methods import AUTOMATIC_KINDS
+from app.billing.records import Invoice, InvoiceStatus
 from app.billing.reporting import InvoicePage
 from app.config.models import MerchantConfig
 from app.portal.documents import customer_actor
@@ -59,7 +58,7 @@ PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
 class InvoiceRow:
     number: str
     credit_note: bool
-    status: str  # open | paid | void | uncollectible | issued (a credit note)
+    status: InvoiceStatus
     issued_at: str  # ISO 8601
     due_at: str | None
     total: str  # formatted, e.g. "59,50 €"
@@ -221,20 +220,19 @@ def _page_arg(number: int) -> int | None:
     return number if number > 1 else None
 
 
-def _row(user: SignedIn, invoice: dict[str, Any], can_pay: bool, listed: int) -> InvoiceRow:
+def _row(user: SignedIn, invoice: Invoice, can_pay: bool, listed: int) -> InvoiceRow:
     """One row of page ``listed``; paying from it leads back to that page."""
     page = user.page
-    number = invoice["number"]
-    outstanding = ledger.outstanding(invoice)
-    args = {"merchant": page.slug, "number": number, "lang": page.language}
+    outstanding = invoice.outstanding
+    args = {"merchant": page.slug, "number": invoice.number, "lang": page.language}
     return InvoiceRow(
-        number=number,
-        credit_note=invoice["kind"] == "credit_note",
-        status=invoice["status"],
-        issued_at=invoice["issued_at"],
-        due_at=invoice.get("due_at"),
-        total=money(page, invoice["gross"], invoice["currency"]),
-        outstanding=money(page, outstanding, invoice["currency"]) if outstanding > 0 else None,
+        number=invoice.number,
+        credit_note=invoice.is_credit_note,
+        status=invoice.status,
+        issued_at=invoice.issued_at,
+        due_at=invoice.due_at,
+        total=money(page, invoice.gross, invoice.currency),
+        outstanding=money(page, outstanding, invoice.currency) if outstanding > 0 else None,
         pdf_url=url_for(".invoice_pdf", **args),
         pay_url=url_for(".pay", **args, page=_page_arg(listed))
         if can_pay and outstanding > 0
