@@ -54,6 +54,24 @@ class PaymentStatus(StrEnum):
     FAILED = "failed"
 
 
+class Refusal(StrEnum):
+    """Why a subscription action was refused (the portal words each for the customer)."""
+
+    CHANGE_PLAN_DISABLED = "change_plan_disabled"
+    PLAN_NOT_OFFERED = "plan_not_offered"
+    SAME_PLAN = "same_plan"
+    NOT_CHANGEABLE = "not_changeable"
+    CANCEL_DISABLED = "cancel_disabled"
+    ALREADY_CANCELED = "already_canceled"
+    NO_PENDING_CANCEL = "no_pending_cancel"
+    PAUSE_DISABLED = "pause_disabled"
+    INVALID_CYCLES = "invalid_cycles"
+    NOT_PAUSABLE = "not_pausable"
+    NOT_PAUSED = "not_paused"
+    UNKNOWN_REASON = "unknown_reason"  # a cancellation reason the merchant does not list
+    NO_RETENTION_OFFER = "no_retention_offer"
+
+
 def amount_due(invoice: Mapping[str, Any]) -> int:
     """What an invoice asks to be paid once account credit is used (before payments)."""
     return int(invoice["gross"]) - int(invoice["credit_applied"])

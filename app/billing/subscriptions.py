@@ -44,7 +44,7 @@ from app.billing.invoices import InvoiceDraft
 from app.billing.periods import add_interval
 from app.billing.plans import Terms, is_downgrade
 from app.billing.proration import prorate
-from app.billing.records import InvoiceStatus, SubscriptionStatus
+from app.billing.records import InvoiceStatus, Refusal, SubscriptionStatus
 from app.config.models import Coupon, MerchantConfig, Plan
 from app.core.clock import iso, parse_iso
 from app.core.ids import new_id
@@ -55,14 +55,9 @@ Document = Mapping[str, Any]
 
 
 class ActionRefused(ValueError):
-    """An action the subscription's state or the merchant's settings do not allow.
+    """An action the subscription's state or the merchant's settings do not allow."""
 
-    ``reason`` is one of: change_plan_disabled, plan_not_offered, same_plan,
-    not_changeable, cancel_disabled, already_canceled, no_pending_cancel,
-    pause_disabled, invalid_cycles, not_pausable, not_paused.
-    """
-
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: Refusal) -> None:
         super().__init__(reason)
         self.reason = reason
 
@@ -237,17 +232,17 @@ def plan_change(
     """What moving to ``plan_id`` at ``at`` does (see the module docstring for the rules)."""
     settings = config.portal.change_plan
     if enforce_portal and not settings.enabled:
-        raise ActionRefused("change_plan_disabled")
+        raise ActionRefused(Refusal.CHANGE_PLAN_DISABLED)
     if subscription["status"] not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING):
-        raise ActionRefused("not_changeable")
+        raise ActionRefused(Refusal.NOT_CHANGEABLE)
     if plan_id == subscription["plan_id"]:
         if subscription.get("scheduled_change"):
             changes = {"scheduled_change": None, "updated_at": iso(at)}
             return _with_next(tx, config, subscription, customer, "undo_change", at, changes)
-        raise ActionRefused("same_plan")
+        raise ActionRefused(Refusal.SAME_PLAN)
     plan = config.plan(plan_id)
     if plan is None or not plan.available or (enforce_portal and plan_id not in settings.plans):
-        raise ActionRefused("plan_not_offered")
+        raise ActionRefused(Refusal.PLAN_NOT_OFFERED)
     current = Terms.of_subscription(subscription)
     new = Terms.of_plan(plan, config.merchant.currency)
     switch = {"plan_id": plan_id, **new.snapshot(), "scheduled_change": None, "updated_at": iso(at)}
@@ -330,9 +325,9 @@ def cancellation(
     """Cancel at the period's end or at once (``mode``; default: the merchant's setting)."""
     settings = config.portal.cancel
     if enforce_portal and not settings.enabled:
-        raise ActionRefused("cancel_disabled")
+        raise ActionRefused(Refusal.CANCEL_DISABLED)
     if subscription["status"] == SubscriptionStatus.CANCELED:
-        raise ActionRefused("already_canceled")
+        raise ActionRefused(Refusal.ALREADY_CANCELED)
     mode = mode or settings.mode
     period_end = parse_iso(subscription["current_period_end"])
     if mode == "at_period_end" and subscription["status"] != SubscriptionStatus.PAUSED:
@@ -379,7 +374,7 @@ def undo_cancellation(subscription: Document, at: datetime) -> Outcome:
     if subscription["status"] == SubscriptionStatus.CANCELED or not subscription.get(
         "cancel_at_period_end"
     ):
-        raise ActionRefused("no_pending_cancel")
+        raise ActionRefused(Refusal.NO_PENDING_CANCEL)
     changes = {
         "cancel_at_period_end": False,
         "cancel_requested_at": None,
@@ -417,15 +412,15 @@ def pausing(
     """Pause for ``cycles`` whole periods from the end of the current one."""
     settings = config.portal.pause
     if enforce_portal and not settings.enabled:
-        raise ActionRefused("pause_disabled")
+        raise ActionRefused(Refusal.PAUSE_DISABLED)
     if not 1 <= cycles <= settings.max_cycles:
-        raise ActionRefused("invalid_cycles")
+        raise ActionRefused(Refusal.INVALID_CYCLES)
     if (
         subscription["status"] != SubscriptionStatus.ACTIVE
         or subscription.get("cancel_at_period_end")
         or subscription.get("pause")
     ):
-        raise ActionRefused("not_pausable")
+        raise ActionRefused(Refusal.NOT_PAUSABLE)
     starts = parse_iso(subscription["current_period_end"])
     terms = Terms.of_subscription(subscription)
     resumes = add_interval(starts, terms.interval, terms.interval_count * cycles)
@@ -461,7 +456,7 @@ def resuming(
         changes = {"pause": None, "updated_at": iso(at)}
         return _with_next(tx, config, subscription, customer, "undo_pause", at, changes)
     if subscription["status"] != SubscriptionStatus.PAUSED:
-        raise ActionRefused("not_paused")
+        raise ActionRefused(Refusal.NOT_PAUSED)
     outcome = renewal(tx, config, subscription, customer, at, fresh_anchor=True)
     return replace(outcome, action="resume")
 

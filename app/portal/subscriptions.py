@@ -17,7 +17,7 @@ from app.billing import coupons
 from app.billing.base import NotFoundError
 from app.billing.changing import ActionResult, ApplyHook
 from app.billing.coupons import CouponInvalid
-from app.billing.records import SubscriptionStatus
+from app.billing.records import Refusal, SubscriptionStatus
 from app.billing.service import BillingService
 from app.billing.subscriptions import ActionRefused
 from app.config.models import Coupon, MerchantConfig
@@ -111,7 +111,7 @@ class SubscriptionActions:
         comment is kept in the audit entry, for the merchant to read."""
         settings = config.portal.cancel
         if reason is not None and reason not in settings.reasons:
-            raise ActionRefused("unknown_reason")
+            raise ActionRefused(Refusal.UNKNOWN_REASON)
         comment = comment.strip()[:MAX_COMMENT_LENGTH] if settings.comment else ""
         audited = _audited(actor, {"cancel_comment": comment} if comment else None)
 
@@ -211,7 +211,7 @@ class SubscriptionActions:
             subscription = self._subscription(tx, customer_id, subscription_id)
             coupon = self._offer(tx, config, subscription)
             if coupon is None:
-                raise ActionRefused("no_retention_offer")
+                raise ActionRefused(Refusal.NO_RETENTION_OFFER)
             state = coupons.snapshot(coupon, config.merchant.currency)
             changes = {"coupon": state, "coupon_code": state["code"], "updated_at": iso(now)}
             updated = tx.collection("subscriptions").update(subscription_id, changes)

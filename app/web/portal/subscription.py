@@ -19,6 +19,7 @@ from flask_babel import gettext
 
 from app.billing.base import NotFoundError, PreviewExpired
 from app.billing.changing import ActionResult
+from app.billing.records import Refusal
 from app.billing.subscriptions import ActionRefused
 from app.core.clock import iso, parse_iso
 from app.portal.documents import customer_actor
@@ -39,24 +40,24 @@ def _private(response: Response) -> Response:
     return response
 
 
-def refusal_message(reason: str) -> str:
+def refusal_message(reason: Refusal) -> str:
     """Why an action was refused, in words for the customer."""
-    messages = {
-        "change_plan_disabled": gettext("Plan changes are not available here."),
-        "plan_not_offered": gettext("This plan cannot be chosen here."),
-        "same_plan": gettext("This is your current plan already."),
-        "not_changeable": gettext("The plan of this subscription cannot be changed now."),
-        "cancel_disabled": gettext("Cancellation is not available here."),
-        "already_canceled": gettext("This subscription has been canceled already."),
-        "no_pending_cancel": gettext("This subscription has no cancellation to undo."),
-        "pause_disabled": gettext("Pausing is not available here."),
-        "invalid_cycles": gettext("Choose how many billing periods to pause for."),
-        "not_pausable": gettext("This subscription cannot be paused now."),
-        "not_paused": gettext("This subscription is not paused."),
-        "unknown_reason": gettext("Choose one of the reasons listed."),
-        "no_retention_offer": gettext("This offer is not available any more."),
+    messages: dict[Refusal, str] = {
+        Refusal.CHANGE_PLAN_DISABLED: gettext("Plan changes are not available here."),
+        Refusal.PLAN_NOT_OFFERED: gettext("This plan cannot be chosen here."),
+        Refusal.SAME_PLAN: gettext("This is your current plan already."),
+        Refusal.NOT_CHANGEABLE: gettext("The plan of this subscription cannot be changed now."),
+        Refusal.CANCEL_DISABLED: gettext("Cancellation is not available here."),
+        Refusal.ALREADY_CANCELED: gettext("This subscription has been canceled already."),
+        Refusal.NO_PENDING_CANCEL: gettext("This subscription has no cancellation to undo."),
+        Refusal.PAUSE_DISABLED: gettext("Pausing is not available here."),
+        Refusal.INVALID_CYCLES: gettext("Choose how many billing periods to pause for."),
+        Refusal.NOT_PAUSABLE: gettext("This subscription cannot be paused now."),
+        Refusal.NOT_PAUSED: gettext("This subscription is not paused."),
+        Refusal.UNKNOWN_REASON: gettext("Choose one of the reasons listed."),
+        Refusal.NO_RETENTION_OFFER: gettext("This offer is not available any more."),
     }
-    return messages.get(reason, gettext("This action is not possible now."))
+    return messages[reason]
 
 
 def _actions() -> SubscriptionActions:
