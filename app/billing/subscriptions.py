@@ -132,7 +132,7 @@ def renewal(
     """
     scheduled = subscription.get("scheduled_change")
     if scheduled:
-        plan_id, terms = scheduled["plan_id"], _terms(scheduled["terms"])
+        plan_id, terms = scheduled["plan_id"], Terms.of_subscription(scheduled["terms"])
     else:
         plan_id, terms = subscription["plan_id"], Terms.of_subscription(subscription)
     if fresh_anchor or scheduled or subscription.get("anchor") is None:
@@ -549,16 +549,6 @@ def invoice_mail_data(invoice: Document) -> dict[str, Any]:
 
 
 # Helpers -------------------------------------------------------------------------------
-
-
-def _terms(snapshot: Mapping[str, Any]) -> Terms:
-    return Terms(
-        price=snapshot["price"],
-        setup_fee=snapshot["setup_fee"],
-        currency=snapshot["currency"],
-        interval=snapshot["interval"],
-        interval_count=snapshot["interval_count"],
-    )
 
 
 def _draft_now(
