@@ -231,21 +231,27 @@ def plan_change(
 ) -> Outcome:
     """What moving to ``plan_id`` at ``at`` does (see the module docstring for the rules)."""
     settings = config.portal.change_plan
+    changes: dict[str, Any]
     if enforce_portal and not settings.enabled:
         raise ActionRefused(Refusal.CHANGE_PLAN_DISABLED)
     if subscription["status"] not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING):
         raise ActionRefused(Refusal.NOT_CHANGEABLE)
     if plan_id == subscription["plan_id"]:
         if subscription.get("scheduled_change"):
-            changes = {"scheduled_change": None, "updated_at": iso(at)}
-            return _with_next(tx, config, subscription, customer, "undo_change", at, changes)
+            undo: dict[str, Any] = {"scheduled_change": None, "updated_at": iso(at)}
+            return _with_next(tx, config, subscription, customer, "undo_change", at, undo)
         raise ActionRefused(Refusal.SAME_PLAN)
     plan = config.plan(plan_id)
     if plan is None or not plan.available or (enforce_portal and plan_id not in settings.plans):
         raise ActionRefused(Refusal.PLAN_NOT_OFFERED)
     current = Terms.of_subscription(subscription)
     new = Terms.of_plan(plan, config.merchant.currency)
-    switch = {"plan_id": plan_id, **new.snapshot(), "scheduled_change": None, "updated_at": iso(at)}
+    switch: dict[str, Any] = {
+        "plan_id": plan_id,
+        **new.snapshot(),
+        "scheduled_change": None,
+        "updated_at": iso(at),
+    }
     if subscription["status"] == SubscriptionStatus.TRIALING:
         return _with_next(tx, config, subscription, customer, "change_plan", at, switch)
     period_end = parse_iso(subscription["current_period_end"])

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -322,8 +322,8 @@ def _by_plan(subscriptions: list[_Subscription], moment: datetime) -> tuple[Plan
 
 
 def _funnel(
-    counts: list[Document],
-    signups: list[Document],
+    counts: Sequence[Document],
+    signups: Sequence[Document],
     languages: Mapping[str, str],
     since: datetime,
     until: datetime,

@@ -53,8 +53,16 @@ class Snapshot:
     # to it, commits derive the next version's.
     indexes: dict[str, TableIndex] = field(default_factory=dict)
 
-    def changed(self, tables: Tables, changes: journal.Changes, **where: int | None) -> Snapshot:
-        """This snapshot after ``changes``, which made ``tables`` of its tables."""
+    def changed(
+        self,
+        tables: Tables,
+        changes: journal.Changes,
+        *,
+        journal_inode: int | None = None,
+        journal_end: int | None = None,
+    ) -> Snapshot:
+        """This snapshot after ``changes``, which made ``tables`` of its tables; a commit
+        appended to the journal also says how far the journal now reaches."""
         built = list(self.indexes.items())  # a copy: queries in other threads add to it
         indexes = {
             name: index.after(self.tables.get(name, {}), tables.get(name, {}), changes[name])
@@ -62,7 +70,15 @@ class Snapshot:
             else index
             for name, index in built
         }
-        return replace(self, tables=tables, indexes=indexes, **where)
+        if journal_end is None:
+            return replace(self, tables=tables, indexes=indexes)
+        return replace(
+            self,
+            tables=tables,
+            indexes=indexes,
+            journal_inode=journal_inode,
+            journal_end=journal_end,
+        )
 
 
 _cache: dict[Path, Snapshot] = {}

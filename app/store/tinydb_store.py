@@ -251,7 +251,11 @@ class _ReadCollection:
         missing = object()
         table = self._table.by_id()
         candidates = self._table.candidates(equals)
-        documents = table.values() if candidates is None else map(table.get, candidates)
+        documents = (
+            table.values()
+            if candidates is None
+            else (document for id in candidates if (document := table.get(id)) is not None)
+        )
         for document in documents:
             for field, value, kind in wanted:  # is_exactly, inlined: this loop may be a scan
                 found = document.get(field, missing)
@@ -333,8 +337,8 @@ class _MemoryStorage(Storage):
         transaction touched are checked by the caller whatever the index says,
         and those it inserted come last, in the order they were inserted.
         """
-        keys = [(field, key_of(value)) for field, value in equals.items()]
-        if not keys or any(key is None for _, key in keys):
+        keys = [(field, key) for field, value in equals.items() if (key := key_of(value))]
+        if not keys or len(keys) < len(equals):
             return None
         committed = self._snapshot.tables.get(name, {})
         index = self._snapshot.indexes.get(name)
@@ -430,7 +434,7 @@ class _Table(Table):
 
     def candidates(self, equals: Mapping[str, Any]) -> list[str] | None:
         """See :meth:`_MemoryStorage.candidates`."""
-        return self._storage.candidates(self.name, equals)  # type: ignore[attr-defined]
+        return self._storage.candidates(self.name, equals)
 
     def _update_table(self, updater: Callable[[dict[str, Mapping]], None]) -> None:
         """Change the transaction's copy of the table instead of rebuilding it twice.
@@ -442,7 +446,7 @@ class _Table(Table):
         Our ids are already ``str``, and :meth:`_MemoryStorage.changes` hands
         out a copy-on-write view of the table, so changing it in place is safe.
         """
-        updater(self._storage.table_to_change(self.name))  # type: ignore[arg-type]
+        updater(self._storage.table_to_change(self.name))
         self.clear_cache()
 
 
