@@ -14,28 +14,33 @@ LOCK_FLAGS := --generate-hashes --universal --python-version 3.11 --quiet
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint typecheck lock translations translations-check screenshots clean browser fuzz soak bench wrk
+.PHONY: run test lint typecheck lock lock-upgrade translations translations-check screenshots clean browser fuzz soak bench wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Serving needs requirements/run.txt only; tests, lint, fuzzing and benchmarks the superset.
 $(RUN_STAMP): requirements/run.txt pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements/run.txt
+	$(BIN)/pip install --quiet --require-hashes --no-deps --no-build-isolation -r requirements/run.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 $(TEST_STAMP): requirements/test.txt pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements/test.txt
+	$(BIN)/pip install --quiet --require-hashes --no-deps --no-build-isolation -r requirements/test.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@ $(RUN_STAMP)
 
+# `make lock` adds what pyproject.toml asks for and keeps every other pin;
+# `make lock-upgrade` moves every package to its newest version (then run make test).
 lock: | $(BIN)/python
 	$(BIN)/pip install --quiet uv==$(UV_VERSION)
 	$(BIN)/uv pip compile pyproject.toml requirements/build.in --extra test --extra bench \
-		$(LOCK_FLAGS) --upgrade -o requirements/test.txt
+		$(LOCK_FLAGS) $(UPGRADE) -o requirements/test.txt
 	$(BIN)/uv pip compile pyproject.toml requirements/build.in -c requirements/test.txt \
 		$(LOCK_FLAGS) -o requirements/run.txt
+
+lock-upgrade:
+	$(MAKE) lock UPGRADE=--upgrade
 
 locales/.compiled: $(RUN_STAMP) $(wildcard locales/*/LC_MESSAGES/messages.po)
 	$(BIN)/pybabel -q compile -D messages -d locales
