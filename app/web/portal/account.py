@@ -273,7 +273,7 @@ def help_page(merchant: str) -> Response:
     entries = faq_entries(page.config, page.language)
     context: Mapping[str, Any] = {
         "query": query,
-        "entries": search(entries, query) if query else entries,
+        "found": search(entries, query, page.language),
         "has_faq": bool(entries),
         "support": page.config.portal.support,
         "action": url_for("portal_account.help_page", merchant=page.slug),
