@@ -144,23 +144,20 @@ def attachment_filename(number: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", number).strip("-.") + ".pdf"
 
 
-def _attach(
-    message: EmailMessage,
+def _pdfs(
     loaded: LoadedMerchant,
     config: MerchantConfig,
     attachments: list[Mapping[str, Any]],
     billing: BillingService,
-) -> None:
+) -> list[tuple[str, bytes]]:
+    """The invoice PDFs an entry asks for, with their file names."""
+    pdfs = []
     for attachment in attachments:
         if attachment.get("kind") != "invoice_pdf":
             raise UnknownAttachment(f"attachment kind {attachment.get('kind')!r}")
-        pdf = billing.pdf_of(loaded.slug, config, attachment["invoice_id"])
-        message.add_attachment(
-            pdf,
-            maintype="application",
-            subtype="pdf",
-            filename=attachment_filename(attachment.get("number") or attachment["invoice_id"]),
-        )
+        name = attachment_filename(attachment.get("number") or attachment["invoice_id"])
+        pdfs.append((name, billing.pdf_of(loaded.slug, config, attachment["invoice_id"])))
+    return pdfs
 
 
 def render_mail(
@@ -191,7 +188,7 @@ def render_mail(
     if "failure_code" in data:
         context["failure"] = failure_message(data["failure_code"], strings)
     context["subject"] = _subject(entry["template"], config.merchant.name, data, dates, strings)
-    message = templates.compose(
+    return templates.compose(
         config,
         template=entry["template"],
         to=entry["to"],
@@ -199,10 +196,8 @@ def render_mail(
         language=language,
         context=context,
         idstring=entry["id"],
+        pdfs=_pdfs(loaded, config, entry.get("attachments") or [], billing),
     )
-    if entry.get("attachments"):
-        _attach(message, loaded, config, entry["attachments"], billing)
-    return message
 
 
 @dataclass

@@ -3,12 +3,12 @@
 Every mail Portico sends is composed here: the theme's ``emails/<name>.txt``
 and ``.html`` rendered with the built-in strings of the mail's language, and
 the headers every mail carries (``Date``, ``Message-ID``, ``Auto-Submitted``,
-``Reply-To`` the merchant's support address).
+``Reply-To`` the merchant's support address, else its own).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from functools import cache
@@ -52,8 +52,10 @@ def compose(
     language: str,
     context: Mapping[str, Any],
     idstring: str = "",
+    pdfs: Sequence[tuple[str, bytes]] = (),
 ) -> EmailMessage:
-    """The mail ``emails/<template>`` in ``language``, with the headers every mail carries."""
+    """The mail ``emails/<template>`` in ``language``, with the headers every mail carries
+    and ``pdfs`` (file name, content) attached."""
     theme = config.branding.theme
     domain = config.merchant.email.rpartition("@")[2]
     message = EmailMessage()
@@ -63,9 +65,11 @@ def compose(
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = message_id(domain, idstring)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
-    if config.portal.support.email:
-        message["Reply-To"] = config.portal.support.email
+    message["Reply-To"] = config.portal.support.email or config.merchant.email
     message.set_content(render(theme, language, f"emails/{template}.txt", context))
     message.add_alternative(render(theme, language, f"emails/{template}.html", context), "html")
-    message["Content-Language"] = language  # after the parts: set_content drops Content-*
+    for filename, pdf in pdfs:
+        message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
+    # Last: set_content and add_attachment move the Content-* headers into the parts.
+    message["Content-Language"] = language
     return message

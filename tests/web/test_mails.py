@@ -37,6 +37,7 @@ SLUG = "shop"
 MERCHANT = BASE["merchant"]["name"]  # "Grüße & Söhne GmbH": escaping shows
 CARD = {"card_expiry": "12 / 30", "card_cvc": "123"}
 NO_FUNDS = {"card_number": "4000 0000 0000 9995", **CARD}  # verified at sign-up, then declined
+REPLY_TO = BASE["merchant"]["email"]  # no portal.support.email: replies go to the merchant
 TEMPLATES = (
     "signup_confirmation",
     "invoice_issued",
@@ -140,7 +141,7 @@ def delivered(instance_dir: Path) -> dict[str, EmailMessage]:
     """The mails in the file outbox by the id of the outbox entry they were made from."""
     found = {}
     for path in (instance_dir / "outbox").glob("*.eml"):
-        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        message = message_from_bytes(path.read_bytes(), policy=policy.strict)
         entry_id = re.search(r"\.(out_[0-9a-f]+)@", message["Message-ID"]).group(1)
         assert entry_id not in found, "a mail was sent twice"
         found[entry_id] = message
@@ -182,6 +183,10 @@ def test_every_billing_mail_goes_out_once_in_the_customers_language(
         subject = mail["Subject"]
         assert mail["To"] == entry["to"]
         assert MERCHANT in mail["From"] and MERCHANT in text
+        assert mail["Date"].datetime.tzinfo is not None  # RFC 5322 date, parsed strictly
+        assert mail["Auto-Submitted"] == "auto-generated"
+        assert mail["Reply-To"].addresses[0].addr_spec == REPLY_TO
+        assert mail["Content-Language"] == language
         assert "Grüße &amp; Söhne GmbH" in html and "Grüße & Söhne" not in html
         assert f'<html lang="{language}">' in html
         assert QUESTIONS[language] in text and QUESTIONS[language] in html
@@ -502,3 +507,32 @@ def test_writing_a_mail_with_an_attachment_leaves_the_global_random_state_alone(
     assert random.getstate() == before
     written = message_from_bytes((tmp_path / "1.eml").read_bytes(), policy=policy.strict)
     assert [part.get_filename() for part in written.iter_attachments()] == ["a.pdf"]
+
+
+def test_replies_go_to_the_merchants_support_address() -> None:
+    from app.outbox import templates
+    from tests.billing.conftest import demo_config
+
+    config = demo_config("acme")
+    mail = templates.compose(
+        config,
+        template="subscription_canceled",
+        to="kunde@example.com",
+        subject="Test",
+        language="de",
+        context={
+            "config": config,
+            "merchant_name": config.merchant.name,
+            "language": "de",
+            "data": {"ended_at": None, "reason": "requested", "customer_number": "C-000001"},
+            "amounts": {},
+            "dates": {"ended_at": "1. Jan. 2027"},
+            "plan_name": "Business",
+            "portal_url": "http://portico.test/acme/portal",
+            "order_url": "http://portico.test/acme/order",
+            "subject": "Test",
+        },
+    )
+    parsed = message_from_bytes(bytes(mail), policy=policy.strict)
+    assert parsed["Reply-To"] == "support@acme.example"
+    assert parsed["From"].addresses[0].addr_spec == "billing@acme.example"
