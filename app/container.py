@@ -13,7 +13,9 @@ import atexit
 from datetime import datetime
 from functools import cached_property
 
+from app.billing.gateways.providers import ProviderGateways
 from app.billing.service import BillingService
+from app.billing.stripe_events import StripeEvents
 from app.config.registry import MerchantRegistry
 from app.core.clock import Clock, utc_now
 from app.outbox.mailer import Mailer
@@ -58,12 +60,23 @@ class Portico:
         return Mailer(self.settings.outbox_dir, self.settings.smtp_url)
 
     @cached_property
+    def gateways(self) -> ProviderGateways:
+        """Each merchant's gateways per ``payments.providers`` (Stripe's keys from the env)."""
+        return ProviderGateways(self.now, self.settings.stripe_api_base)
+
+    @cached_property
     def billing(self) -> BillingService:
-        return BillingService(self.store, self.now, assets_dir=self.settings.merchants_dir)
+        return BillingService(
+            self.store, self.now, gateways=self.gateways, assets_dir=self.settings.merchants_dir
+        )
+
+    @cached_property
+    def stripe_events(self) -> StripeEvents:
+        return StripeEvents(self.store, self.now, gateways=self.gateways)
 
     @cached_property
     def signups(self) -> SignupService:
-        return SignupService(self.store, self.now)
+        return SignupService(self.store, self.now, self.gateways)
 
     @cached_property
     def portal(self) -> PortalServices:

@@ -23,6 +23,8 @@ from app.web import (
     portal,
     preview,
     security,
+    stripe_card,
+    stripe_webhooks,
     themes,
 )
 
@@ -45,6 +47,8 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(embed.blueprint)
     app.register_blueprint(merchant.blueprint)
     app.register_blueprint(order.blueprint)
+    app.register_blueprint(stripe_card.blueprint)
+    app.register_blueprint(stripe_webhooks.blueprint)
     portal.init_app(app)
     app.register_blueprint(preview.blueprint)
     limits.init_app(app, settings.rate_limit_storage, settings.signup_rate_limit)

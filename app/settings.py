@@ -26,6 +26,8 @@ class Settings:
     trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-For is believed
     min_fill_seconds: float = 2.0  # order forms sent faster than this come from bots
     signup_rate_limit: str = "10 per minute;60 per hour"  # order posts per client address
+    stripe_api_base: str = "https://api.stripe.com"  # tests point both at localstripe
+    stripe_js_url: str = "https://js.stripe.com/v3/"
 
     @property
     def merchants_dir(self) -> Path:
@@ -79,4 +81,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         trusted_proxies=int(env.get("PORTICO_TRUSTED_PROXIES", "0")),
         min_fill_seconds=float(env.get("PORTICO_MIN_FILL_SECONDS", "2")),
         signup_rate_limit=env.get("PORTICO_SIGNUP_RATE_LIMIT") or Settings.signup_rate_limit,
+        stripe_api_base=(env.get("PORTICO_STRIPE_API_BASE") or Settings.stripe_api_base).rstrip(
+            "/"
+        ),
+        stripe_js_url=env.get("PORTICO_STRIPE_JS_URL") or Settings.stripe_js_url,
     )

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
-from tests.web.test_order_page import form_token
+from tests.helpers.orders import form_token
 
 CONCURRENCY = 8  # connections held open at once, for wrk and the Python driver alike
 

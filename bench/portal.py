@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench.load import Connection
-from tests.web.test_order_page import form_token
+from tests.helpers.orders import form_token
 
 
 def sign_in(base_url: str, environment: dict[str, str], merchant: str, email: str) -> str:

@@ -31,8 +31,8 @@ from pathlib import Path
 
 from bench import footprint, load, report, seed
 from bench.portal import sign_in
-from tests.reliability.harness import Gunicorn
-from tests.web.test_order_page import VALID
+from tests.helpers.harness import Gunicorn
+from tests.helpers.orders import VALID
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = ROOT / "config"

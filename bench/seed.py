@@ -28,7 +28,7 @@ from app.container import Portico
 from app.factory import create_app
 from app.settings import load_settings
 from app.store import COLLECTIONS, Document, Store, WriteTransaction
-from tests.web.test_order_page import VALID, form_token
+from tests.helpers.orders import VALID, form_token
 
 MERCHANT = "acme"
 BATCH = 2000  # copies per write transaction

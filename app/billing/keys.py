@@ -46,9 +46,35 @@ def transfer(invoice_id: str, reference: str) -> str:
     return f"transfer:{invoice_id}:{reference}"
 
 
+def bank_entry(reference: str) -> str:
+    """A bank statement's entry, imported once, by the bank's entry reference."""
+    return f"bank-entry:{reference}"
+
+
 def refund(payment_id: str, refunded_before: int, amount: int) -> str:
     """A refund of ``amount`` of a payment of which ``refunded_before`` was refunded."""
     return f"refund:{payment_id}:{refunded_before}:{amount}"
+
+
+def card_setup(customer_id: str) -> str:
+    """What a SetupIntent made in the portal is for: adding a card to this customer.
+    (At sign-up it is :func:`signup` of the form's nonce.)"""
+    return f"portal-card:{customer_id}"
+
+
+def stripe_request(key: str, payment_method: str) -> str:
+    """Stripe's idempotency key of a charge: a card entered again makes a new intent."""
+    return f"{key}:{payment_method}"
+
+
+def stripe_intent(intent_id: str) -> str:
+    """A payment booked from a PaymentIntent the customer confirmed (portal, webhook)."""
+    return f"stripe:{intent_id}"
+
+
+def stripe_event(event_id: str) -> str:
+    """A Stripe webhook event, applied once."""
+    return f"stripe-event:{event_id}"
 
 
 def mail(template: str, *about: str) -> str:

@@ -269,6 +269,45 @@ def pay_now(
     tries = tx.collection("payments").count(invoice_id=invoice["id"], type="charge")
     payment = charge(tx, gateways, invoice, method, at, key=keys.pay_now(invoice["id"], tries + 1))
     lifecycle.settle(tx, invoice["customer_id"], at)
+    customer = tx.collection("customers").get(invoice["customer_id"])
+    if payment["status"] == PaymentStatus.SUCCEEDED and customer is not None:
+        record_mail(  # the customer's receipt
+            tx,
+            "payment_succeeded",
+            customer,
+            at,
+            _payment_data(invoice, payment),
+            key=keys.mail("payment_succeeded", payment["id"]),
+        )
+    return payment
+
+
+def book_confirmed(
+    tx: WriteTransaction,
+    invoice: Mapping[str, Any],
+    method: Mapping[str, Any] | None,
+    amount: int,
+    reference: str,
+    at: datetime,
+) -> dict[str, Any]:
+    """A payment the provider confirmed later (the customer passed a 3-D Secure challenge,
+    a webhook reported it): booked once per ``reference``, however often it is reported."""
+    key = keys.stripe_intent(reference)
+    for earlier in tx.collection("payments").find(reference=reference):
+        if earlier["status"] == PaymentStatus.SUCCEEDED and earlier["type"] == "charge":
+            return earlier
+    payment = _record(
+        tx,
+        invoice=invoice,
+        method=method,
+        type="charge",
+        amount=amount,
+        result=ChargeResult(True, reference),
+        key=key,
+        at=at,
+    )
+    _book(tx, invoice, payment, at)
+    lifecycle.settle(tx, invoice["customer_id"], at)
     return payment
 
 

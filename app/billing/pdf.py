@@ -35,6 +35,7 @@ from fpdf.fonts import FontFace
 
 from app.billing import records
 from app.billing.records import InvoiceStatus
+from app.config.assets import load_asset
 from app.config.models import MerchantConfig
 from app.core.clock import parse_iso
 from app.core.i18n import translations
@@ -48,7 +49,6 @@ MARGIN = 18.0
 LINE = 5.0
 GREY = (100, 100, 100)
 BLACK = (26, 26, 26)
-MAX_LOGO_BYTES = 2 * 1024 * 1024
 
 
 def reverse_charge_note(t: NullTranslations) -> str:
@@ -189,9 +189,9 @@ class _InvoicePdf:
             return
         path = self.assets_dir / logo
         try:
-            if path.stat().st_size > MAX_LOGO_BYTES:
-                raise ValueError(f"larger than {MAX_LOGO_BYTES} bytes")
-            data = io.BytesIO(path.read_bytes())
+            # Inside the merchant's own folder, no symbolic link, typed by content; an SVG
+            # is drawn from its sanitized form (app.config.assets).
+            data = io.BytesIO(load_asset(self.assets_dir, logo, None).body)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 self.pdf.image(data, x=MARGIN, y=top, w=60, h=16, keep_aspect_ratio=True)

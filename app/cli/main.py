@@ -11,6 +11,7 @@ from app.cli.export import export
 from app.cli.mail import mail
 from app.cli.merchant_files import check, new, schema
 from app.cli.metrics import metrics_command
+from app.cli.payments import payments, refund
 from app.cli.portal import access, portal_link
 from app.cli.preview import preview
 from app.cli.serve import serve
@@ -38,5 +39,7 @@ for command in (
     export,
     metrics_command,
     preview,
+    payments,
+    refund,
 ):
     main.add_command(command)

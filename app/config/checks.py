@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path as FilePath
 
 from app.config.annotations import iter_texts
+from app.config.assets import AssetMissing, AssetRefused, load_asset
 from app.config.colors import contrast_ratio, readable_on
+from app.config.envnames import EnvNamespace, env_problems
 from app.config.html import html_texts, stripped_markup
 from app.config.models import COUNTRIES, LANGUAGES, MerchantConfig
 from app.config.problems import Path, Problem, did_you_mean, format_path, one_of
@@ -25,7 +27,6 @@ ORDER_PAGE_NAMES = frozenset(
 """Inputs the order page itself uses; a merchant field may not take these names."""
 
 MIN_CONTRAST = 4.5
-LOGO_SIGNATURES = {"png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class CheckContext:
     data: dict
     merchants_dir: FilePath
     themes: frozenset[str]
+    slug: str = ""  # the file name; names the merchant's PORTICO_<SLUG>_ variables
 
 
 Check = Callable[[CheckContext], Iterator[Problem]]
@@ -238,12 +240,10 @@ def check_branding(ctx: CheckContext) -> Iterator[Problem]:
             f"theme '{branding.theme}' is not installed{did_you_mean(branding.theme, ctx.themes)}; "
             f"installed themes: {one_of(ctx.themes)}",
         )
-    for key, kinds in (("logo", ("png", "jpeg", "svg")), ("favicon", ("png", "svg"))):
+    for key in ("logo", "favicon"):
         relative = getattr(branding, key)
         if relative is not None:
-            problem = asset_problem(ctx.merchants_dir, relative, kinds)
-            if problem:
-                yield _error(("branding", key), problem)
+            yield from asset_problems(ctx, ("branding", key), relative)
     colors = branding.colors
     ratio = contrast_ratio(colors.text, colors.background)
     if ratio < MIN_CONTRAST:
@@ -273,25 +273,21 @@ def check_branding(ctx: CheckContext) -> Iterator[Problem]:
             )
 
 
-def asset_problem(merchants_dir: FilePath, relative: str, kinds: tuple[str, ...]) -> str | None:
-    """Why an asset path is unusable, or ``None`` when it is fine."""
+def asset_problems(ctx: CheckContext, path: Path, relative: str) -> Iterator[Problem]:
+    """A logo or favicon: in the merchant's own folder, a regular file (no symbolic link),
+    and by its content a PNG, JPEG, WebP, ICO or SVG image (:mod:`app.config.assets`)."""
     try:
-        path = (merchants_dir / relative).resolve()
-        if not path.is_relative_to(merchants_dir.resolve()):
-            return f"'{relative}' points outside the merchants folder"
-        if not path.is_file():
-            return f"file '{relative}' does not exist (looked in {merchants_dir})"
-        with path.open("rb") as file:
-            head = file.read(512)
-    except (OSError, ValueError) as error:  # a NUL byte, a name too long, unreadable
-        reason = getattr(error, "strerror", None) or error
-        return f"{relative!r} is not a usable file path: {reason}"
-    kind = next((name for name, magic in LOGO_SIGNATURES.items() if head.startswith(magic)), None)
-    if kind is None and b"<svg" in head.lower():
-        kind = "svg"
-    if kind not in kinds:
-        return f"'{relative}' is not a {' or '.join(k.upper() for k in kinds)} image"
-    return None
+        asset = load_asset(ctx.merchants_dir, relative, ctx.slug or None)
+    except AssetMissing:
+        yield _error(path, f"file {relative!r} does not exist (looked in {ctx.merchants_dir})")
+        return
+    except AssetRefused as refused:
+        yield _error(path, f"{relative!r} {refused}")
+        return
+    if asset.removed:
+        yield _warning(
+            path, f"SVG content removed by the sanitizer: {', '.join(asset.removed[:8])}"
+        )
 
 
 def check_texts(ctx: CheckContext) -> Iterator[Problem]:
@@ -345,6 +341,47 @@ def check_success(ctx: CheckContext) -> Iterator[Problem]:
         )
 
 
+def check_payment_providers(ctx: CheckContext) -> Iterator[Problem]:
+    payments = ctx.config.payments
+    if payments.providers.sepa_debit == "stripe":
+        yield _error(
+            ("payments", "providers", "sepa_debit"),
+            "SEPA direct debit through Stripe is not available yet; use 'sandbox' or 'bank_file'",
+        )
+    if "card" in payments.stripe_methods and payments.stripe is None:
+        yield _error(
+            ("payments", "providers", "card"),
+            "'stripe' takes the card payments, but payments.stripe is missing "
+            "(publishable_key, secret_key_env, webhook_secret_env)",
+        )
+    keys = payments.stripe
+    if keys is None:
+        return
+    key = keys.publishable_key
+    if key.startswith(("sk_", "rk_")):
+        yield _error(
+            ("payments", "stripe", "publishable_key"),
+            "this is a secret key: it must never sit in YAML; roll it in Stripe's dashboard "
+            "and put the publishable key (pk_…) here",
+        )
+    elif not key.startswith("pk_"):
+        yield _error(
+            ("payments", "stripe", "publishable_key"),
+            f"expected a publishable key starting with 'pk_', received '{key[:12]}'",
+        )
+    # secret_key_env / webhook_secret_env: check_env_names, like every *_env key
+
+
+def check_env_names(ctx: CheckContext) -> Iterator[Problem]:
+    """Every ``*_env`` key names a variable in the merchant's namespace, ``PORTICO_<SLUG>_…``
+    (:mod:`app.config.envnames`): never the operator's settings or another merchant's."""
+    if not ctx.slug:
+        return
+    namespace = EnvNamespace.of(ctx.slug, ctx.merchants_dir)
+    for path, message in env_problems(ctx.data, namespace):
+        yield _error(path, message)
+
+
 CHECKS: tuple[Check, ...] = (
     check_unique_names,
     check_email_field,
@@ -355,6 +392,8 @@ CHECKS: tuple[Check, ...] = (
     check_branding,
     check_texts,
     check_success,
+    check_payment_providers,
+    check_env_names,
 )
 
 

@@ -75,7 +75,7 @@ def load_merchant(path: Path, themes: frozenset[str]) -> LoadedMerchant:
     except ValidationError as error:
         problems += validation_problems(MerchantConfig, data, error, source)
         return LoadedMerchant(slug, path, version, None, tuple(problems))
-    context = CheckContext(config, data, path.parent, themes)
+    context = CheckContext(config, data, path.parent, themes, slug=slug)
     problems += (_placed(problem, source) for problem in run_checks(context))
     has_errors = any(problem.severity == "error" for problem in problems)
     return LoadedMerchant(slug, path, version, None if has_errors else config, tuple(problems))

@@ -201,8 +201,16 @@ class Colors(Spec):
 
 class Branding(Spec):
     theme: str = Field("default", description="A folder under themes/.")
-    logo: str | None = Field(None, description="PNG, JPEG or SVG, relative to config/merchants/.")
-    favicon: str | None = Field(None, description="PNG or SVG, relative to config/merchants/.")
+    logo: str | None = Field(
+        None,
+        description="PNG, JPEG, WebP, ICO or SVG (known by its content; SVG is sanitized) in "
+        "your own folder, relative to config/merchants/: <slug>/logo.svg.",
+    )
+    favicon: str | None = Field(
+        None,
+        description="PNG, ICO, SVG, WebP or JPEG in your own folder, relative to "
+        "config/merchants/: <slug>/favicon.png.",
+    )
     colors: Colors = Field(Colors(), description="The colours of pages, mails and invoices.")
 
 
@@ -305,11 +313,53 @@ class OrderPage(Spec):
     success: Success = Field(Success(), description="What happens after a sign-up.")
 
 
+EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]{0,63}$")]
+
+
+class Providers(Spec):
+    card: Literal["sandbox", "stripe"] = Field(
+        "sandbox", description="Who takes card payments: the built-in sandbox or Stripe."
+    )
+    sepa_debit: Literal["sandbox", "bank_file", "stripe"] = Field(
+        "sandbox",
+        description="Who collects SEPA direct debits: the sandbox, pain.008 files for your "
+        "bank (bank_file) or Stripe.",
+    )
+
+
+class StripeKeys(Spec):
+    publishable_key: str = Field(
+        description="Your publishable key (pk_live_… or pk_test_…); it is shown to browsers."
+    )
+    secret_key_env: EnvName = Field(
+        description="The environment variable holding your secret key (sk_… or rk_…), "
+        "named PORTICO_<SLUG>_…; the key itself never sits in YAML."
+    )
+    webhook_secret_env: EnvName = Field(
+        description="The environment variable holding the webhook endpoint's signing secret "
+        "(whsec_…), named PORTICO_<SLUG>_…."
+    )
+
+
 class Payments(Spec):
     methods: tuple[PaymentMethod, ...] = Field(
         ("invoice",), min_length=1, description="Offered on the order page, in this order."
     )
-    gateway: Literal["sandbox"] = Field("sandbox", description="The card/SEPA gateway.")
+    gateway: Literal["sandbox"] = Field(
+        "sandbox", description="Deprecated: use providers. The default provider."
+    )
+    providers: Providers = Field(
+        default_factory=Providers, description="The provider per payment method."
+    )
+    stripe: StripeKeys | None = Field(
+        None, description="Stripe keys, needed when a provider is stripe."
+    )
+
+    @property
+    def stripe_methods(self) -> tuple[str, ...]:
+        """The offered methods that go through Stripe."""
+        return tuple(m for m in self.methods if getattr(self.providers, m, None) == "stripe")
+
     sepa_creditor_id: str | None = Field(
         None,
         description="Your SEPA creditor identifier (e.g. DE98ZZZ09999999999), printed with "
@@ -527,7 +577,8 @@ class Webhook(Spec):
         min_length=1, description="The events sent to this URL."
     )
     secret_env: Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]{0,63}$")] = Field(
-        description="The environment variable holding the signing secret."
+        description="The environment variable holding the signing secret, named "
+        "PORTICO_<SLUG>_… (PORTICO_ACME_WEBHOOK_SECRET for acme)."
     )
 
 

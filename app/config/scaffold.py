@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from string import Template
 
+from app.config.envnames import env_prefix
+
 _TEMPLATE = Template("""\
 # yaml-language-server: $$schema=../merchant.schema.json
 # $name: order page and self-service portal. `portico check` validates this file;
@@ -65,12 +67,18 @@ billing:
   invoice_prefix: "INV-{year}-"
   payment_terms_days: 14
   tax: {rate: "19"}
+
+# webhooks:                             # signed JSON POSTs to your server
+#   - url: https://$slug.example/hooks/portico
+#     events: [signup.completed, invoice.paid]
+#     secret_env: ${prefix}WEBHOOK_SECRET   # the secret sits in the environment, never in
+#                                       # YAML; every *_env name starts with $prefix
 """)
 
 
 def scaffold(slug: str, name: str | None = None) -> str:
     display = name or slug.replace("-", " ").title()
-    return _TEMPLATE.substitute(slug=slug, name=_quoted(display))
+    return _TEMPLATE.substitute(slug=slug, name=_quoted(display), prefix=env_prefix(slug))
 
 
 def _quoted(text: str) -> str:

@@ -23,6 +23,10 @@ from app.config.problems import Path, Position, Problem
 MAX_FILE_BYTES = 512 * 1024
 MAX_DEPTH = 24
 MAX_NODES = 50_000
+MAX_TEXT = 1024 * 1024
+"""Characters of keys and values the built document may hold: twice what the largest file
+can write out. Aliases repeat a text each time they are used, so a small file of aliases to
+long texts could otherwise become hundreds of megabytes in every page that shows them."""
 
 _TOO_MANY_VALUES = (
     f"the document expands to more than {MAX_NODES} values "
@@ -70,6 +74,7 @@ class _Loader(
         _Resolver.__init__(self)
         self.depth = 0
         self.composed = 0
+        self.alias_marks: dict[tuple[int, int], yaml.Mark] = {}
 
     def compose_node(self, parent: Node | None, index: object) -> Node:
         """PyYAML composes recursively and before we build: bound both here, so
@@ -83,6 +88,11 @@ class _Loader(
                 raise _refuse(f"nesting deeper than {MAX_DEPTH} levels", _mark_position(mark))
             if self.composed > MAX_NODES:
                 raise _refuse(_TOO_MANY_VALUES, _mark_position(mark))
+            if parent is not None and self.check_event(yaml.events.AliasEvent):
+                # Where the alias is used: the builder reports an expansion there.
+                self.alias_marks[(id(parent), index if isinstance(index, int) else id(index))] = (
+                    mark
+                )
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
@@ -136,11 +146,28 @@ class _Builder:
         self.loader = loader
         self.source = SourceMap()
         self.nodes = 0
+        self.text = 0  # characters of keys and values built so far, aliases expanded
 
-    def build(self, node: Node, path: Path, depth: int) -> object:
+    def _site(self, parent: Node, index: int, site: Position | None) -> Position | None:
+        """The outermost alias use on the way to a child: where an expansion starts."""
+        if site is not None:
+            return site
+        mark = self.loader.alias_marks.get((id(parent), index))
+        return _mark_position(mark) if mark is not None else None
+
+    def _count_text(self, node: ScalarNode, site: Position | None) -> None:
+        self.text += len(node.value)
+        if self.text > MAX_TEXT:
+            raise _refuse(
+                f"the document expands to more than {MAX_TEXT // 1024} KiB of text: aliases "
+                "repeat a text each time they are used; write each text out once",
+                site or _position(node),
+            )
+
+    def build(self, node: Node, path: Path, depth: int, site: Position | None = None) -> object:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise _refuse(_TOO_MANY_VALUES, _position(node))
+            raise _refuse(_TOO_MANY_VALUES, site or _position(node))
         if depth > MAX_DEPTH:
             raise _refuse(f"nesting deeper than {MAX_DEPTH} levels", _position(node))
         self.source.values.setdefault(path, _position(node))
@@ -148,12 +175,16 @@ class _Builder:
         if expected and node.tag != expected:  # !!set, !!omap, !!python/…: nothing but plain
             raise _refuse(f"unsupported YAML tag '{node.tag}'", _position(node))
         if isinstance(node, MappingNode):
-            return self._mapping(node, path, depth)
+            return self._mapping(node, path, depth, site)
         if isinstance(node, SequenceNode):
-            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+            return [
+                self.build(item, (*path, i), depth + 1, self._site(node, i, site))
+                for i, item in enumerate(node.value)
+            ]
+        self._count_text(node, site)
         return self._scalar(node)
 
-    def _mapping(self, node: MappingNode, path: Path, depth: int) -> dict:
+    def _mapping(self, node: MappingNode, path: Path, depth: int, site: Position | None) -> dict:
         result: dict = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
@@ -171,7 +202,10 @@ class _Builder:
                     _position(key_node),
                 )
             self.source.keys[(*path, key)] = _position(key_node)
-            result[key] = self.build(value_node, (*path, key), depth + 1)
+            self._count_text(key_node, site)
+            result[key] = self.build(
+                value_node, (*path, key), depth + 1, self._site(node, id(key_node), site)
+            )
         return result
 
     def _scalar(self, node: ScalarNode) -> object:

@@ -13,17 +13,21 @@ import re
 
 from babel.support import NullTranslations
 
-from app.billing.gateways import CardDetails, PaymentDetails, SepaDetails
+from app.billing.gateways import CardDetails, PaymentDetails, SepaDetails, StripeCardDetails
 from app.config.models import MerchantConfig
 from app.signup.view import payment_method_label
 from forms import Choice, Condition, FieldSpec
+from forms.types.hidden import HiddenSpec
 from forms.types.iban import IbanSpec
 from forms.types.radio import RadioSpec
 from forms.types.text import TextSpec
 
 CARD_INPUTS = ("card_number", "card_expiry", "card_cvc", "card_holder")
 SEPA_INPUTS = ("sepa_holder", "sepa_iban")
-PAYMENT_INPUTS = frozenset({"payment_method", *CARD_INPUTS, *SEPA_INPUTS})
+# A Stripe merchant's page has no card inputs: Stripe.js confirms the card and the page
+# sends the intents' ids (see app/billing/gateways/stripe.py).
+STRIPE_INPUTS = ("stripe_setup_intent", "stripe_payment_intent")
+PAYMENT_INPUTS = frozenset({"payment_method", *CARD_INPUTS, *SEPA_INPUTS, *STRIPE_INPUTS})
 NEVER_ECHOED = frozenset({"card_number", "card_expiry", "card_cvc"})
 _EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$")
 
@@ -53,7 +57,11 @@ def payment_specs(config: MerchantConfig, t: NullTranslations) -> tuple[FieldSpe
         condition = Condition(field="payment_method", equals=method)
         return {"visible_if": condition, "required_if": condition}
 
-    if "card" in methods:
+    if "card" in methods and config.payments.providers.card == "stripe":
+        specs += [
+            HiddenSpec(type="hidden", name=name, label=t.gettext("Card")) for name in STRIPE_INPUTS
+        ]
+    elif "card" in methods:
         card = only_for("card")
         specs += [
             TextSpec(type="text", name="card_number", label=t.gettext("Card number"),
@@ -89,11 +97,27 @@ def chosen_method(config: MerchantConfig, data: dict) -> str:
 
 def input_for(gateway_field: str) -> str:
     """The page input a gateway's refusal is about (gateways name bank fields their own way)."""
-    return {"iban": "sepa_iban", "account_holder": "sepa_holder"}.get(gateway_field, gateway_field)
+    return {
+        "iban": "sepa_iban",
+        "account_holder": "sepa_holder",
+        "stripe_card": "stripe_setup_intent",
+    }.get(gateway_field, gateway_field)
 
 
-def payment_details(method: str, data: dict) -> PaymentDetails | None:
-    """What the gateway needs for the chosen method, from validated form data."""
+def payment_details(
+    method: str, data: dict, config: MerchantConfig | None = None, purpose: str = ""
+) -> PaymentDetails | None:
+    """What the gateway needs for the chosen method, from validated form data.
+
+    A Stripe card always gets details, empty when the page could not confirm the card
+    (no JavaScript), so that the gateway refuses it with a message instead of signing up
+    without a card."""
+    if method == "card" and config is not None and config.payments.providers.card == "stripe":
+        return StripeCardDetails(
+            setup_intent=data.get("stripe_setup_intent") or "",
+            purpose=purpose,
+            payment_intent=data.get("stripe_payment_intent") or None,
+        )
     if method == "card" and data.get("card_number"):
         month, year = _EXPIRY.match(data["card_expiry"]).groups()  # type: ignore[union-attr]
         return CardDetails(

@@ -38,6 +38,7 @@ from app.billing.gateways import (
     Tokenized,
     gateways_for,
 )
+from app.billing.gateways.stripe import ActionRequired
 from app.config.models import MerchantConfig, Plan
 from app.core.clock import iso
 from app.core.ids import new_id
@@ -163,7 +164,8 @@ class SignupService:
                 coupon = billing.redeemable(tx, config, request.coupon, plan.id, now)
                 customer = billing.provisional_customer(request.values, request.language)
                 due = billing.quote(tx, config, customer, plan, coupon, now).due_now
-            paid = self._charge(config, gateway, tokenized, due, request.nonce)
+            confirmed = getattr(request.payment_details, "payment_intent", None)
+            paid = self._charge(config, gateway, tokenized, due, request.nonce, confirmed)
         payment = _Payment(gateway, tokenized, paid)
         try:
             return self._write(merchant, config, request, plan, now, payment)
@@ -172,15 +174,32 @@ class SignupService:
             raise
 
     def _charge(
-        self, config: MerchantConfig, gateway: Gateway, tokenized: Tokenized, due: int, nonce: str
+        self,
+        config: MerchantConfig,
+        gateway: Gateway,
+        tokenized: Tokenized,
+        due: int,
+        nonce: str,
+        confirmed: str | None = None,
     ) -> billing.PaidAtSignup:
-        """Charge what the first invoice will ask, or verify the method when nothing is due."""
+        """Charge what the first invoice will ask, or verify the method when nothing is due.
+
+        The customer is present: a bank's challenge raises :class:`ActionRequired` for the
+        page to run, which sends back the ``confirmed`` PaymentIntent's id."""
         method = {"kind": tokenized.kind, "token": tokenized.token, **tokenized.details}
         key = keys.signup(nonce)
         if due > 0:
-            result = gateway.charge(method, Money(due, config.merchant.currency), key=key)
+            live = method | {"customer_present": True}
+            if confirmed:
+                live["payment_intent"] = confirmed
+            result = gateway.charge(live, Money(due, config.merchant.currency), key=key)
         else:
             result = gateway.verify(method)
+        secret = getattr(gateway, "intent_secret", None)
+        if result.failure_code == "authentication_required" and result.reference and secret:
+            pending = secret(result.reference)
+            if pending is not None:
+                raise ActionRequired(pending)
         if not result.succeeded:
             raise PaymentDeclined(
                 result.failure_code or "card_declined", result.failure_message or ""

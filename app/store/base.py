@@ -42,6 +42,8 @@ COLLECTIONS = frozenset(
         "sessions",  # server-side portal sessions
         "access_rules",  # portal access grants by domain or email
         "audit",  # who changed what, before and after
+        "provider_events",  # payment providers' webhook events (Stripe), each applied once
+        "bank_entries",  # bank statement lines imported, each once; unmatched ones kept
         "outbox",  # events waiting for webhook delivery
         "webhook_deliveries",  # one per event and subscribed endpoint: attempts, status, error
         "feedback",

@@ -6,13 +6,16 @@ no such merchant, 503 for a merchant whose YAML has errors.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from babel import Locale
-from flask import Blueprint, Response, abort, g, request, send_file, url_for
+from flask import Blueprint, Response, abort, g, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from app.billing.gateways.providers import missing_secrets
+from app.config.assets import AssetRefused, load_asset
 from app.config.colors import normalized, readable_on
 from app.config.loader import LoadedMerchant
 from app.config.models import MerchantConfig
@@ -22,10 +25,12 @@ from app.web.i18n import negotiate, use_language
 from app.web.services import portico
 from forms import localize
 
+log = logging.getLogger(__name__)
 blueprint = Blueprint("merchant", __name__)
 
 ASSET_KINDS = ("logo", "favicon")
-SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox"
+ASSET_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox"
+"""Every merchant asset, raster or SVG: opened on its own, it runs and fetches nothing."""
 
 
 class MerchantUnavailable(HTTPException):
@@ -82,6 +87,13 @@ def open_merchant(slug: str) -> MerchantPage:
     if loaded.config is None:
         raise MerchantUnavailable(tuple(loaded.report()))
     config = loaded.config
+    if missing := missing_secrets(config):
+        # The variable's name only: its value is a secret, and it is unset anyway.
+        log.error("merchant %s is offline: %s not set", slug, ", ".join(missing))
+        raise MerchantUnavailable(
+            tuple(f"{loaded.path}: error: the environment variable {name} is not set"
+                  for name in missing)
+        )  # fmt: skip
     language = negotiate(config.languages)
     use_language(language)
     page = MerchantPage(
@@ -165,14 +177,22 @@ def brand_css(merchant: str) -> Response:
 
 @blueprint.get("/<merchant>/assets/<kind>")
 def asset(merchant: str, kind: str) -> Response:
-    """The merchant's logo or favicon; SVG under a policy that runs nothing inside it."""
+    """The merchant's logo or favicon, read again on every request from its own folder
+    (never through a symbolic link) and served only as the image type its content parses
+    as, an SVG sanitized; under a policy that runs nothing inside it (app.config.assets)."""
     page = open_merchant(merchant)
     relative = getattr(page.config.branding, kind) if kind in ASSET_KINDS else None
     if relative is None:
         abort(404)
-    path = (page.loaded.path.parent / relative).resolve()
-    response = send_file(path, max_age=3600, conditional=True)
-    if path.suffix.lower() == ".svg" or response.mimetype == "image/svg+xml":
-        response.mimetype = "image/svg+xml"
-        response.headers["Content-Security-Policy"] = SVG_POLICY
-    return response
+    try:
+        found = load_asset(page.loaded.path.parent, relative, page.slug)
+    except AssetRefused as refused:  # changed since the check: a link, a page, a data file
+        log.warning("the %s of %s is not served: %r %s", kind, page.slug, relative, refused)
+        abort(404)
+    response = Response(found.body, mimetype=found.media_type)
+    response.headers["Content-Security-Policy"] = ASSET_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.set_etag(found.digest)
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response.make_conditional(request)

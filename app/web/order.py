@@ -13,6 +13,7 @@ from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
+from app.billing import keys
 from app.billing.coupons import CouponInvalid
 from app.billing.coupons import message as coupon_message
 from app.billing.gateways import (
@@ -21,11 +22,14 @@ from app.billing.gateways import (
     details_message,
     failure_message,
 )
+from app.billing.gateways.providers import StripeNotConfigured
+from app.billing.gateways.stripe import ActionRequired, IntentSecret, StripeUnavailable
 from app.signup.form import HONEYPOT, PAGE_INPUTS
 from app.signup.formtoken import InvalidFormToken, TokenProblem
 from app.signup.payment_fields import (
     NEVER_ECHOED,
     PAYMENT_INPUTS,
+    STRIPE_INPUTS,
     chosen_method,
     input_for,
     payment_details,
@@ -35,12 +39,14 @@ from app.signup.view import masked_email, plan_option, plan_options
 from app.web.i18n import current_translations
 from app.web.mail_sender import send_later
 from app.web.merchant import MerchantPage, open_merchant, render_page
-from app.web.security import allow_form_action, allow_framing, is_same_origin_post
+from app.web.security import allow_form_action, allow_framing, is_same_origin_post, no_store
 from app.web.services import portico
+from app.web.stripe_card import stripe_card_context
 from forms import BuildContext, OrderedForm
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("order", __name__)
+blueprint.after_request(no_store)  # order forms, their errors, redirects, success pages
 
 FORM_CONTROL_INPUTS = frozenset({"embed"})  # sent by the no-JavaScript form in a frame
 
@@ -79,10 +85,17 @@ def _prefilled_form(page: MerchantPage) -> OrderedForm:
 
 
 def _render_order(
-    page: MerchantPage, form: OrderedForm, status: int = 200, notice: str = ""
+    page: MerchantPage,
+    form: OrderedForm,
+    status: int = 200,
+    notice: str = "",
+    action: IntentSecret | None = None,
 ) -> Response:
     for name in (name for name in NEVER_ECHOED if name in form):
         form[name].data = ""  # card data goes to the gateway, never back into a page
+    if action is None:  # a card confirmed for a page that had errors is entered again
+        for name in (name for name in STRIPE_INPUTS if name in form):
+            form[name].data = ""
     if page.embed:
         allow_framing(page.config.embed.allowed_origins)
     return render_page(
@@ -94,6 +107,7 @@ def _render_order(
         honeypot=HONEYPOT,
         notice=notice,
         action=url_for("order.order_page", merchant=page.slug, **page.url_args()),
+        stripe=stripe_card_context(page, action),
     )
 
 
@@ -160,9 +174,21 @@ def submit_order(merchant: str) -> Response:
     except InvalidPaymentDetails as error:
         form[input_for(error.field)].errors.append(details_message(error, current_translations()))
         return _render_order(page, form, status=422)
+    except ActionRequired as error:  # the page runs the bank's challenge, then sends again
+        form.stripe_payment_intent.data = error.secret.id
+        notice = gettext("Please confirm the payment with your bank.")
+        return _render_order(page, form, status=422, notice=notice, action=error.secret)
     except PaymentDeclined as error:
         notice = failure_message(error.code, current_translations())
         return _render_order(page, form, status=422, notice=notice)
+    except (StripeUnavailable, StripeNotConfigured):
+        log.exception("the card provider of %s could not be reached", page.slug)
+        abort(
+            503,
+            gettext(
+                "The payment provider could not be reached. Nothing was saved; please try again."
+            ),
+        )
     if result.created:
         send_later(page.loaded, result.customer_id)
     redirect_url = page.config.order_page.success.redirect_url
@@ -191,7 +217,7 @@ def _signup_request(page: MerchantPage, form: OrderedForm, nonce: str) -> Signup
         values={k: v for k, v in form.values().items() if k not in PAYMENT_INPUTS},
         language=page.language,
         payment_method=method,
-        payment_details=payment_details(method, shown),
+        payment_details=payment_details(method, shown, page.config, keys.signup(nonce)),
         consents=consents,
         coupon=(form.coupon.data or None) if "coupon" in form else None,
         channel="embed" if page.embed else "link",

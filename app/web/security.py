@@ -23,6 +23,27 @@ def allow_form_action(*origins: str) -> None:
     g.form_actions = (*g.get("form_actions", ()), *origins)
 
 
+def allow_stripe(js_url: str, api_base: str) -> None:
+    """This page runs Stripe.js (a merchant whose cards go through Stripe): its script,
+    its frames (the card field, 3-D Secure) and its API calls are allowed, nothing more."""
+    js, api = urlsplit(js_url), urlsplit(api_base)
+    js_origin, api_origin = f"{js.scheme}://{js.netloc}", f"{api.scheme}://{api.netloc}"
+    g.stripe_sources = {
+        "script": (js_origin,),
+        "frame": (js_origin, "https://hooks.stripe.com")
+        if js.netloc == "js.stripe.com"
+        else (js_origin,),
+        "connect": (api_origin,),
+    }
+
+
+def no_store(response: Response) -> Response:
+    """A page for one person (an order form with its token, a success page with a customer
+    number) is kept by no cache, shared or the browser's: ``Cache-Control: no-store``."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def forbid_form_posts() -> None:
     """No form on this page may be sent anywhere (the merchant's previews)."""
     g.no_form_posts = True
@@ -33,14 +54,19 @@ def _policy() -> str:
     actions = " ".join(("'self'", *g.get("form_actions", ())))
     if g.get("no_form_posts"):
         actions = "'none'"
+    stripe = g.get("stripe_sources", {})
+    scripts = " ".join(("'self'", *stripe.get("script", ())))
+    connect = " ".join(("'self'", *stripe.get("connect", ())))
+    frames = (f"frame-src {' '.join(stripe['frame'])}",) if stripe else ()
     return "; ".join(
         (
             "default-src 'none'",
-            "script-src 'self'",
+            f"script-src {scripts}",
             "style-src 'self'",
             "img-src 'self' data:",
             "font-src 'self'",
-            "connect-src 'self'",
+            f"connect-src {connect}",
+            *frames,
             f"form-action {actions}",
             f"frame-ancestors {ancestors}",
             "base-uri 'none'",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, field_validator, model_validator
 from wtforms import Field as WTField
 from wtforms.fields.core import UnboundField
 
+from forms.patterns import PatternError, compile_pattern
 from forms.registry import BuildContext, FieldType
 from forms.specs import Choice, FieldSpec
 from forms.text import LocalizedText, localize
@@ -44,7 +44,10 @@ class StringSpec(FieldSpec):
     min_length: int | None = Field(None, ge=1, description="The fewest characters accepted.")
     max_length: MaxLength = 200
     pattern: str | None = Field(
-        None, description="A regular expression the whole value must match (Python syntax)."
+        None,
+        description="A regular expression the whole value must match (RE2 syntax, run in "
+        "linear time: no backreferences or lookaround; \\d and \\w are ASCII, \\p{L} is any "
+        "letter).",
     )
     pattern_message: LocalizedText | None = Field(
         None, description="The error shown when the value does not match `pattern`."
@@ -55,9 +58,9 @@ class StringSpec(FieldSpec):
     def _compiles(cls, pattern: str | None) -> str | None:
         if pattern is not None:
             try:
-                re.compile(pattern)
-            except re.error as error:
-                raise ValueError(f"not a valid regular expression: {error}") from None
+                compile_pattern(pattern)  # RE2: what it cannot run in linear time is refused
+            except PatternError as error:
+                raise ValueError(str(error)) from None
         return pattern
 
     @model_validator(mode="after")

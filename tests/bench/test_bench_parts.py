@@ -13,10 +13,10 @@ from app.factory import create_app
 from app.store.postgres import PostgresStore
 from bench import report, seed
 from bench.load import Measured
-from tests.conftest import DEMO_CONFIG
-from tests.reliability.harness import read_data_file
-from tests.stores import empty_tables
-from tests.web.test_order_page import VALID, form_token
+from tests.helpers.app import DEMO_CONFIG
+from tests.helpers.harness import read_data_file
+from tests.helpers.orders import VALID, form_token
+from tests.helpers.stores import empty_tables
 
 
 @pytest.mark.parametrize("kind", ["tinydb", "postgresql"])

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from app.billing.proration import prorate, remaining_share
 from app.billing.rounding import divide, percent_of, scale
 from app.billing.tax import TaxDecision, totals
-from tests.billing.conftest import START
+from tests.helpers.clock import START
 
 amounts = st.integers(min_value=-(10**9), max_value=10**9)
 rates = st.sampled_from(["0", "5", "7", "19", "20", "25", "25.5", "8.1"]).map(Decimal)

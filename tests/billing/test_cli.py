@@ -11,16 +11,9 @@ from click.testing import CliRunner
 from app.cli import main
 from app.cli.billing import end_of_day
 from app.store import TinyDBStore
-from tests.billing.conftest import Clock, Shop, demo_config
-from tests.conftest import DEMO_CONFIG
-
-
-def environment(config_dir: Path, instance_dir: Path) -> dict[str, str]:
-    return {
-        "PORTICO_CONFIG_DIR": str(config_dir),
-        "PORTICO_INSTANCE_DIR": str(instance_dir),
-        "PORTICO_SECRET_KEY": "test-secret",
-    }
+from tests.helpers.app import DEMO_CONFIG, app_settings
+from tests.helpers.billing import Shop, demo_config
+from tests.helpers.clock import Clock
 
 
 def test_bill_renews_every_merchant_up_to_the_date(tmp_path: Path) -> None:
@@ -32,7 +25,7 @@ def test_bill_renews_every_merchant_up_to_the_date(tmp_path: Path) -> None:
             plan, "invoice", None, fields={"email": "a@b.example"}
         )
     runner = CliRunner()
-    env = environment(DEMO_CONFIG, instance)
+    env = app_settings(instance)
     result = runner.invoke(main, ["bill", "--until", "2026-03-10"], env=env)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -47,7 +40,7 @@ def test_bill_exits_1_when_a_merchant_file_is_broken(tmp_path: Path) -> None:
     config_dir = tmp_path / "config"
     shutil.copytree(DEMO_CONFIG, config_dir)
     (config_dir / "merchants" / "broken.yaml").write_text("merchant: [\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["bill"], env=environment(config_dir, tmp_path / "instance"))
+    result = CliRunner().invoke(main, ["bill"], env=app_settings(tmp_path / "instance", config_dir))
     assert result.exit_code == 1
     assert "broken: not billed" in result.output
     assert "acme: 0 invoice(s)" in result.output

@@ -17,7 +17,8 @@ from app.billing.gateways import (
 from app.billing.gateways.sepa import mask_iban
 from app.core.i18n import translations
 from app.core.money import Money
-from tests.billing.conftest import DECLINED_CARD, GOOD_CARD, IBAN, NO_FUNDS_CARD, Clock
+from tests.helpers.billing import DECLINED_CARD, GOOD_CARD, IBAN, NO_FUNDS_CARD
+from tests.helpers.clock import Clock
 
 EUR = Money(1000, "EUR")
 

@@ -13,7 +13,8 @@ from app.billing.gateways import gateways_for
 from app.billing.invoices import Line
 from app.billing.service import BillingService
 from app.store import TinyDBStore
-from tests.billing.conftest import GOOD_CARD, Clock, Shop, make_config
+from tests.helpers.billing import GOOD_CARD, Shop, make_config
+from tests.helpers.clock import Clock
 
 operations = st.lists(
     st.one_of(

@@ -12,7 +12,7 @@ import pytest
 from app.billing import invoices
 from app.billing.invoices import Line
 from app.store import TinyDBStore
-from tests.billing.conftest import make_config
+from tests.helpers.billing import make_config
 
 CUSTOMER = {"id": "cus_1", "number": "C-000001", "email": "a@b.de", "fields": {}, "language": "en"}
 

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from app.billing.base import NotFoundError
 from app.billing.pdf import render_invoice_pdf, reverse_charge_note
 from app.core.i18n import translations
-from tests.billing.conftest import IBAN, Shop, demo_config, make_config
+from tests.helpers.billing import IBAN, Shop, demo_config, make_config
 
 BUYER = {
     "email": "lukasz@example.at",

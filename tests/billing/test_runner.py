@@ -7,8 +7,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 from app.core.clock import parse_iso
-from tests.billing.conftest import GOOD_CARD, NO_FUNDS_CARD, Clock, Shop, demo_config
-from tests.stores import raw_data
+from tests.helpers.billing import GOOD_CARD, NO_FUNDS_CARD, Shop, demo_config
+from tests.helpers.clock import Clock
+from tests.helpers.stores import raw_data
 
 YEAR_LATER = datetime(2027, 1, 20, tzinfo=UTC)
 

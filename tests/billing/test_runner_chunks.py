@@ -18,9 +18,9 @@ from app.billing.gateways import ChargeResult, Gateways
 from app.cli import main
 from app.core.money import Money
 from app.store import Store, TinyDBStore, WriteTransaction
-from tests.billing.conftest import Clock, Shop, demo_config
-from tests.billing.test_cli import environment
-from tests.conftest import DEMO_CONFIG
+from tests.helpers.app import app_settings
+from tests.helpers.billing import Shop, demo_config
+from tests.helpers.clock import Clock
 
 MONTH_LATER = datetime(2026, 2, 16, tzinfo=UTC)  # one renewal of every subscription
 
@@ -127,7 +127,7 @@ def test_bill_no_mail_leaves_the_mails_to_mail_deliver(tmp_path: Path) -> None:
     store = TinyDBStore(instance / "data")
     shop = Shop(store, Clock(datetime(2026, 1, 10, 12, tzinfo=UTC)), demo_config("acme"), "acme")
     shop.sign_up("business", "invoice", None, fields={"email": "a@b.example"})
-    env = environment(DEMO_CONFIG, instance)
+    env = app_settings(instance)
     result = CliRunner().invoke(main, ["bill", "--no-mail", "--until", "2026-02-11"], env=env)
     assert result.exit_code == 0, result.output
     assert "acme: 1 invoice(s)" in result.output and "sent" not in result.output

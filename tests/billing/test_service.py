@@ -6,7 +6,7 @@ import pytest
 
 from app.billing.base import NotFoundError
 from app.billing.gateways import PaymentDeclined
-from tests.billing.conftest import GOOD_CARD, IBAN, NO_FUNDS_CARD, Shop, make_config
+from tests.helpers.billing import GOOD_CARD, IBAN, NO_FUNDS_CARD, Shop, make_config
 
 
 def test_the_next_bill_uses_credit_on_the_account(shop: Shop) -> None:

@@ -7,15 +7,8 @@ import pytest
 from app.billing.coupons import CouponInvalid
 from app.billing.gateways import InvalidPaymentDetails, PaymentDeclined
 from app.signup.quotes import SignupQuotes
-from tests.billing.conftest import (
-    CUSTOMER_FIELDS,
-    DECLINED_CARD,
-    GOOD_CARD,
-    IBAN,
-    Shop,
-    demo_config,
-)
-from tests.stores import raw_data
+from tests.helpers.billing import CUSTOMER_FIELDS, DECLINED_CARD, GOOD_CARD, IBAN, Shop, demo_config
+from tests.helpers.stores import raw_data
 
 
 def test_card_sign_up_issues_the_first_invoice_and_pays_it(shop: Shop) -> None:

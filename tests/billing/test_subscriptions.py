@@ -17,7 +17,8 @@ from app.billing.lifecycle import InvalidTransition
 from app.billing.subscriptions import ActionRefused
 from app.core.clock import parse_iso
 from app.store import TinyDBStore
-from tests.billing.conftest import BASE, Clock, Shop, make_config, merged
+from tests.helpers.billing import BASE, Shop, make_config, merged
+from tests.helpers.clock import Clock
 
 
 def amounts(shop: Shop, invoice_id: str) -> tuple[int, int, int]:

@@ -13,7 +13,7 @@ from app.billing.parties import Party, buyer_of
 from app.billing.tax import EU_VAT_RATES, decide, vat_id_country
 from app.config.models import Tax
 from app.core.i18n import translations
-from tests.billing.conftest import make_config
+from tests.helpers.billing import make_config
 
 GERMAN_TAX = Tax(rate=Decimal(19), reverse_charge=True, eu_oss=True)
 

@@ -7,34 +7,26 @@ system Chromium. Where it is missing they skip and say why; CI sets
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
-from tests.conftest import ROOT
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-REQUIRED = os.environ.get("PORTICO_REQUIRE_BROWSER") == "1"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
+from tests.helpers.browser import (
+    AXE,
+    BROWSER_REQUIRED,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    WATCH,
+    LiveServer,
+    PortalServer,
+)
+from tests.helpers.mail import smtp_settings
 
 
-def _missing(what: Path | str, why: str) -> None:
-    if REQUIRED:
+def _missing(why: str) -> None:
+    if BROWSER_REQUIRED:
         pytest.fail(f"{why} (PORTICO_REQUIRE_BROWSER=1 makes this mandatory)")
     pytest.skip(why)
 
@@ -42,9 +34,7 @@ def _missing(what: Path | str, why: str) -> None:
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        _missing(
-            CHROMIUM, "Debian's chromium is not installed; `make test` installs it when run as root"
-        )
+        _missing("Debian's chromium is not installed; `make test` installs it when run as root")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -63,24 +53,6 @@ def page(browser):
     context.close()
 
 
-class LiveServer:
-    """A Flask app served by werkzeug on a free loopback port, in a thread."""
-
-    def __init__(self, app: Flask, host: str = "127.0.0.1") -> None:
-        self.server = make_server(host, 0, app, threaded=True)
-        self.url = f"http://{host}:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
-
-
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[LiveServer]:
     with LiveServer(app) as server:
@@ -91,7 +63,7 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
 def axe():
     """Runs axe-core in a page and returns its serious and critical violations."""
     if not AXE.exists():
-        _missing(AXE, "axe-core is not installed; `make test` installs it with npm")
+        _missing("axe-core is not installed; `make test` installs it with npm")
 
     def run(page) -> list[dict]:
         page.add_script_tag(path=str(AXE))
@@ -105,3 +77,47 @@ def axe():
         ]
 
     return run
+
+
+@pytest.fixture
+def portal(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[PortalServer]:
+    """The portal on a loopback port; its mail goes to a real SMTP server only when the
+    test reads mail (takes the ``mailbox`` fixture), else to the file outbox."""
+    mailbox = request.getfixturevalue("mailbox") if smtp_settings(request) else None
+    with PortalServer(tmp_path / "instance", mailbox) as server:
+        yield server
+
+
+@pytest.fixture
+def audit_page(browser):
+    """A page for axe-core: it is injected as a script, which the pages' CSP forbids."""
+    context = browser.new_context(locale="en-GB", bypass_csp=True)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def watched(browser):
+    """A page that records dialogs, CSP violations and script errors (the XSS sweeps)."""
+    context = browser.new_context(locale="en-GB")
+    context.add_init_script(WATCH)
+    page = context.new_page()
+    seen: dict[str, list[str]] = {"dialogs": [], "errors": [], "console": []}
+
+    def on_dialog(dialog) -> None:
+        seen["dialogs"].append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.on("pageerror", lambda error: seen["errors"].append(str(error)))
+    page.on(
+        "console",
+        lambda message: (
+            seen["console"].append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    page.seen = seen
+    yield page
+    context.close()

@@ -12,8 +12,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from app.factory import create_app
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
-from tests.conftest import DEMO_CONFIG, DEMO_MERCHANTS
+from tests.helpers.app import DEMO_CONFIG, DEMO_MERCHANTS
+from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer
 
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 

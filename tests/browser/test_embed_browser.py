@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from app.factory import create_app
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
-from tests.conftest import DEMO_CONFIG
-from tests.web.test_order_page import stored
+from tests.helpers.app import DEMO_CONFIG
+from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer
+from tests.helpers.orders import stored
 
 pytestmark = pytest.mark.browser
 

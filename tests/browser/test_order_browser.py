@@ -7,9 +7,9 @@ import re
 import pytest
 from flask import Flask
 
-from tests.browser.conftest import LiveServer
-from tests.conftest import DEMO_MERCHANTS
-from tests.web.test_order_page import VALID, open_form, stored
+from tests.helpers.app import DEMO_MERCHANTS
+from tests.helpers.browser import LiveServer
+from tests.helpers.orders import VALID, open_form, stored
 
 pytestmark = pytest.mark.browser
 

@@ -18,19 +18,12 @@ from pathlib import Path
 import pytest
 
 from app.portal.tokens import DIRECT
-from tests.browser import test_portal_browser as signin_browser
-from tests.browser.conftest import LiveServer
-from tests.browser.test_portal_browser import PortalServer, ask_for_link, customer
-from tests.conftest import DEMO_MERCHANTS
-from tests.portal import conftest as portal_conftest
-from tests.portal.conftest import make_portal_app
-from tests.portal.helpers import Mailbox, edited_config, sign_up, stored
-from tests.portal.test_preferences import NEWSLETTER
+from tests.helpers.app import DEMO_MERCHANTS, make_app, stop_background_work
+from tests.helpers.browser import LiveServer, PortalServer, ask_for_link, customer
+from tests.helpers.orders import stored
+from tests.helpers.portal import NEWSLETTER, edited_config, sign_up
 
 pytestmark = pytest.mark.browser
-portal = signin_browser.portal  # the app on a loopback port, mailing a real SMTP server
-audit_page = signin_browser.audit_page  # a page axe-core may script (CSP bypassed)
-mailbox = portal_conftest.mailbox  # a real SMTP server's mailbox
 
 EMAIL = "anna@corp.example"
 COLLEAGUE = "billing@other.example"
@@ -222,17 +215,16 @@ def test_every_portal_page_passes_axe(portal: PortalServer, audit_page, axe, mer
 
 
 @pytest.fixture
-def opt_in_server(tmp_path: Path, mailbox: Mailbox) -> Iterator[LiveServer]:
+def opt_in_server(tmp_path: Path) -> Iterator[LiveServer]:
     """acme with an optional consent, the only thing that gives the portal a preferences page."""
     anchor = "      required: true\n  success:\n"
     config = edited_config(
         tmp_path, "acme", anchor, "      required: true\n" + NEWSLETTER + "  success:\n"
     )
-    app = make_portal_app(tmp_path / "instance", mailbox, PORTICO_CONFIG_DIR=str(config))
+    app = make_app(tmp_path / "instance", config)
     with LiveServer(app) as server:
         yield server
-    app.extensions["portico.signin_mailer"].shutdown()
-    app.extensions["portico.mail_sender"].shutdown()
+    stop_background_work(app)
 
 
 def test_preferences_page_passes_axe(opt_in_server: LiveServer, audit_page, axe) -> None:

@@ -4,89 +4,19 @@ follows its link, confirms and lands on the overview; axe-core checks every port
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from flask import Flask
-from werkzeug.serving import make_server
 
-from app.factory import create_app
-from tests.conftest import DEMO_CONFIG
-from tests.portal.helpers import LINK, Mailbox, free_port, link_and_code, sign_up, text_of
+from tests.helpers.browser import PortalServer, ask_for_link, customer
+from tests.helpers.mail import LINK, Mailbox, link_and_code, text_of
 
 pytestmark = pytest.mark.browser
 
 
-class PortalServer:
-    """Portico on a loopback port whose PORTICO_BASE_URL is its own address, so the
-    links in its mails lead back to it; its mail goes to a real SMTP server."""
-
-    def __init__(self, instance_dir: Path, mailbox: Mailbox, smtp_port: int) -> None:
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        self.app: Flask = create_app(
-            {
-                "PORTICO_INSTANCE_DIR": str(instance_dir),
-                "PORTICO_CONFIG_DIR": str(DEMO_CONFIG),
-                "PORTICO_SECRET_KEY": "browser-portal-secret-0123456789",
-                "PORTICO_BASE_URL": self.url,
-                "PORTICO_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
-                "PORTICO_MIN_FILL_SECONDS": "0",
-            }
-        )
-        self.server = make_server("127.0.0.1", port, self.app, threaded=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.mailbox = mailbox
-
-    def __enter__(self) -> PortalServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.thread.join(timeout=5)
-        self.app.extensions["portico.signin_mailer"].shutdown()
-        self.app.extensions["portico.mail_sender"].shutdown()
-
-
-@pytest.fixture
-def portal(tmp_path: Path) -> Iterator[PortalServer]:
-    mailbox = Mailbox()
-    smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    smtp.start()
-    try:
-        with PortalServer(tmp_path / "instance", mailbox, smtp.port) as server:
-            yield server
-    finally:
-        smtp.stop()
-
-
-@pytest.fixture
-def audit_page(browser):
-    """A page for axe-core: it is injected as a script, which the pages' CSP forbids."""
-    context = browser.new_context(locale="en-GB", bypass_csp=True)
-    yield context.new_page()
-    context.close()
-
-
-def customer(portal: PortalServer, email: str = "jana@example.com", merchant: str = "acme") -> str:
-    return sign_up(portal.app.test_client(), merchant, email)
-
-
-def ask_for_link(page, portal: PortalServer, email: str, merchant: str = "acme") -> None:
-    page.goto(f"{portal.url}/{merchant}/portal?lang=en")
-    page.get_by_label("Email").fill(email)
-    page.get_by_role("button", name="Email me a sign-in link").click()
-    page.get_by_role("heading", name="Check your email").wait_for()
-
-
-def test_sign_in_by_mailed_link(portal: PortalServer, page) -> None:
+def test_sign_in_by_mailed_link(portal: PortalServer, mailbox: Mailbox, page) -> None:
     number = customer(portal)
     ask_for_link(page, portal, "jana@example.com")
-    mail = portal.mailbox.wait_for_signin("jana@example.com")
+    mail = mailbox.wait_for_signin("jana@example.com")
     link = LINK.search(text_of(mail))
     assert link and link.group(0).startswith(f"{portal.url}/acme/portal/verify/")
 
@@ -105,11 +35,13 @@ def test_sign_in_by_mailed_link(portal: PortalServer, page) -> None:
     page.get_by_role("heading", name="This sign-in link has already been used").wait_for()
 
 
-def test_sign_in_by_code_with_the_keyboard(portal: PortalServer, browser, page) -> None:
+def test_sign_in_by_code_with_the_keyboard(
+    portal: PortalServer, mailbox: Mailbox, browser, page
+) -> None:
     """The mail is read on a phone; the customer types the code on a laptop."""
     customer(portal)
     ask_for_link(page, portal, "jana@example.com")
-    _, code = link_and_code(portal.mailbox.wait_for_signin("jana@example.com"))
+    _, code = link_and_code(mailbox.wait_for_signin("jana@example.com"))
     page.get_by_label("Code").focus()
     page.keyboard.type(code)
     page.keyboard.press("Enter")
@@ -117,7 +49,9 @@ def test_sign_in_by_code_with_the_keyboard(portal: PortalServer, browser, page) 
     page.get_by_role("heading", name="Your account").wait_for()
 
 
-def test_portal_pages_are_accessible(portal: PortalServer, audit_page, axe) -> None:
+def test_portal_pages_are_accessible(
+    portal: PortalServer, mailbox: Mailbox, audit_page, axe
+) -> None:
     page = audit_page
     customer(portal, "anna@corp.example")
     customer(portal, "billing@other.example")
@@ -139,7 +73,7 @@ def test_portal_pages_are_accessible(portal: PortalServer, audit_page, axe) -> N
 
     ask_for_link(page, portal, "anna@corp.example")
     assert axe(page) == [], "check-your-email page"
-    mail = portal.mailbox.wait_for_signin("anna@corp.example")
+    mail = mailbox.wait_for_signin("anna@corp.example")
     link = LINK.search(text_of(mail))
     assert link
     page.goto(f"{portal.url}/acme/portal/verify/{'A' * 43}?lang=en")

@@ -7,15 +7,11 @@ import re
 
 import pytest
 
-from tests.browser import test_portal_browser as signin_browser
-from tests.browser.test_portal_browser import PortalServer, customer
-from tests.browser.test_portal_payment_browser import sign_in
-from tests.portal.helpers import customer_of
-from tests.portal.invoice_helpers import add_invoices
+from tests.helpers.browser import PortalServer, customer, sign_in_browser
+from tests.helpers.portal import customer_of
+from tests.helpers.portal_billing import add_invoices
 
 pytestmark = pytest.mark.browser
-portal = signin_browser.portal
-audit_page = signin_browser.audit_page
 
 
 def test_the_paged_list_is_accessible_and_its_links_lead_through_it(
@@ -24,7 +20,7 @@ def test_the_paged_list_is_accessible_and_its_links_lead_through_it(
     page = audit_page
     customer(portal, "jana@example.com")
     add_invoices(portal.app, "acme", customer_of(portal.app, "acme", "jana@example.com")["id"], 60)
-    sign_in(page, portal, "jana@example.com")
+    sign_in_browser(page, portal, "jana@example.com")
     page.goto(f"{portal.url}/acme/portal/invoices?lang=en")
     pages = page.get_by_role("navigation", name="Pages of invoices")
 

@@ -7,21 +7,9 @@ import re
 
 import pytest
 
-from app.portal.tokens import DIRECT
-from tests.browser import test_portal_browser as signin_browser
-from tests.browser.test_portal_browser import PortalServer, customer
+from tests.helpers.browser import PortalServer, customer, sign_in_browser
 
 pytestmark = pytest.mark.browser
-# The sign-in suite's fixtures: the app on a loopback port, a page axe-core may script.
-portal = signin_browser.portal
-audit_page = signin_browser.audit_page
-
-
-def sign_in(page, portal: PortalServer, email: str) -> None:
-    issued = portal.app.extensions["portico"].portal.tokens.issue("acme", email, channel=DIRECT)
-    page.goto(f"{portal.url}/acme/portal/verify/{issued.token}?lang=en")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/acme/portal\?lang=en$"))
 
 
 def test_payment_pages_are_accessible_and_pay_an_invoice(
@@ -29,7 +17,7 @@ def test_payment_pages_are_accessible_and_pay_an_invoice(
 ) -> None:
     page = audit_page
     customer(portal, "jana@example.com")
-    sign_in(page, portal, "jana@example.com")
+    sign_in_browser(page, portal, "jana@example.com")
 
     page.get_by_role("navigation").get_by_role("link", name="Invoices").click()
     page.get_by_role("heading", name="Invoices").wait_for()

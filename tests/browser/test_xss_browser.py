@@ -1,6 +1,6 @@
 """The XSS sweep in Chromium: pages full of payloads open, are sent and focused; nothing runs.
 
-The merchant ``xss-all`` has every payload of ``tests/reliability/xss.py`` in
+The merchant ``xss-all`` has every payload of ``tests/helpers/xss.py`` in
 every text at once, and the customer types them all into every field. The
 browser listens for dialogs (``alert(1)``), Content-Security-Policy
 violations (an inline script or handler that made it into the DOM) and page
@@ -20,36 +20,14 @@ import pytest
 from flask import Flask
 
 from app.factory import create_app
-from tests.browser.conftest import LiveServer
-from tests.conftest import DEMO_CONFIG, mails_sent
-from tests.reliability.xss import ALL_AT_ONCE, EMAIL, FIELD_VALUES, signup_data, write_merchants
-from tests.web.test_order_page import form_token
+from tests.helpers.app import DEMO_CONFIG, mails_sent
+from tests.helpers.browser import INJECTED, LiveServer, assert_nothing_ran
+from tests.helpers.orders import form_token
+from tests.helpers.xss import ALL_AT_ONCE, EMAIL, FIELD_VALUES, signup_data, write_merchants
 
 pytestmark = pytest.mark.browser
 
 SLUG = "xss-all"
-WATCH = """
-window.__violations = [];
-document.addEventListener('securitypolicyviolation',
-  (e) => window.__violations.push(e.violatedDirective + ' ' + (e.sample || e.blockedURI)));
-"""
-INJECTED = """() => {
-  const own = (el) => el.src && new URL(el.src).origin === location.origin;
-  const found = [...document.querySelectorAll('*')].flatMap((el) => {
-    const tag = el.tagName.toLowerCase();
-    const events = [...el.attributes].filter((a) => a.name.startsWith('on')).map((a) => a.name);
-    const bad = [];
-    if (events.length) bad.push(`${tag}[${events}]`);
-    if (['iframe', 'svg', 'math', 'object', 'embed', 'base', 'style'].includes(tag)) bad.push(tag);
-    if (tag === 'script' && !own(el)) bad.push('inline script');
-    for (const name of ['href', 'src', 'action', 'formaction']) {
-      const value = (el.getAttribute(name) || '').replace(/\\s/g, '').toLowerCase();
-      if (value.startsWith('javascript:')) bad.push(`${tag}[${name}=javascript:]`);
-    }
-    return bad;
-  });
-  return found;
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -68,42 +46,6 @@ def xss_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask
     )
     with LiveServer(app) as server:
         yield app, server
-
-
-@pytest.fixture
-def watched(browser):
-    """A page that records dialogs, CSP violations and script errors."""
-    context = browser.new_context(locale="en-GB")
-    context.add_init_script(WATCH)
-    page = context.new_page()
-    seen: dict[str, list[str]] = {"dialogs": [], "errors": [], "console": []}
-
-    def on_dialog(dialog) -> None:
-        seen["dialogs"].append(f"{dialog.type}: {dialog.message}")
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    page.on("pageerror", lambda error: seen["errors"].append(str(error)))
-    page.on(
-        "console",
-        lambda message: (
-            seen["console"].append(message.text)
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    page.seen = seen
-    yield page
-    context.close()
-
-
-def assert_nothing_ran(page) -> None:
-    # Give focus to everything (autofocus/onfocus payloads) and let handlers fire.
-    page.evaluate("() => document.querySelectorAll('*').forEach((el) => el.focus && el.focus())")
-    page.wait_for_timeout(150)
-    assert page.evaluate(INJECTED) == [], page.url
-    assert page.evaluate("() => window.__violations") == [], page.url
-    assert page.seen == {"dialogs": [], "errors": [], "console": []}, page.url
 
 
 def fill_every_field(page, text: str, email: str) -> None:

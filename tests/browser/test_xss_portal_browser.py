@@ -1,7 +1,7 @@
 """The portal's XSS sweep in Chromium: every page full of payloads opens, is sent and
 focused; no dialog, no CSP violation, no script error, no injected element.
 
-Merchant ``xss-all`` (:mod:`tests.reliability.xss_portal`) has every payload in
+Merchant ``xss-all`` (:mod:`tests.helpers.xss_portal`) has every payload in
 every portal text at once; its customer has them in every field, types them
 into the details form, the feedback comment, the cancellation comment and the
 help search. The server-side twin is ``tests/reliability/test_xss_portal.py``.
@@ -20,16 +20,13 @@ from flask import Flask
 from app.factory import create_app
 from app.outbox.mails import render_mail
 from app.portal.tokens import DIRECT
-from tests.browser import test_xss_browser as xss_browser
-from tests.browser.conftest import LiveServer
-from tests.browser.test_xss_browser import assert_nothing_ran
-from tests.conftest import DEMO_CONFIG
-from tests.portal.helpers import stored
-from tests.reliability.xss import ALL_AT_ONCE, EMAIL
-from tests.reliability.xss_portal import join_with_payloads, write_portal_merchants
+from tests.helpers.app import DEMO_CONFIG
+from tests.helpers.browser import LiveServer, assert_nothing_ran
+from tests.helpers.orders import stored
+from tests.helpers.xss import ALL_AT_ONCE, EMAIL
+from tests.helpers.xss_portal import join_with_payloads, write_portal_merchants
 
 pytestmark = pytest.mark.browser
-watched = xss_browser.watched  # a page recording dialogs, CSP violations and script errors
 
 SLUG = "xss-all"
 EDITABLE = ("full_name", "company", "notes")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from app.config.loader import load_merchant
 from app.config.registry import installed_themes
@@ -237,7 +238,7 @@ def test_slugs(tmp_path: Path, name: str, expected: str) -> None:
         ("  logo: shop/missing.png", "branding.logo: file 'shop/missing.png' does not exist"),
         (
             "  logo: shop/logo.gif",
-            "branding.logo: 'shop/logo.gif' is not a PNG or JPEG or SVG image",
+            "branding.logo: 'shop/logo.gif' is not a PNG, JPEG, WebP, ICO or SVG image",
         ),
         (
             "  logo: ../../etc/passwd",
@@ -254,7 +255,7 @@ def test_logo_problems(tmp_path: Path, line: str, expected: str) -> None:
 
 def test_logo_that_is_a_real_png_passes(tmp_path: Path) -> None:
     (tmp_path / "shop").mkdir()
-    (tmp_path / "shop" / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
+    Image.new("RGB", (4, 2)).save(tmp_path / "shop" / "logo.png")  # parsed, not sniffed
     assert (
         check(tmp_path, edit("  theme: default", "  theme: default\n  logo: shop/logo.png")) == []
     )

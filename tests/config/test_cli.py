@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from app.cli import main
 from app.config.schema import merchant_schema
-from tests.conftest import DEMO_CONFIG, DEMO_MERCHANTS
+from tests.helpers.app import DEMO_CONFIG, DEMO_MERCHANTS
 
 SCHEMA_FILE = DEMO_CONFIG / "merchant.schema.json"
 

@@ -6,7 +6,7 @@ import pytest
 
 from forms import RESERVED_NAMES, BuildContext, FormFactory
 from forms.factory import build_form_class
-from tests.forms.conftest import ENGLISH, GERMAN, field, specs, submit
+from tests.helpers.forms import ENGLISH, GERMAN, field, specs, submit
 
 FIELDS = specs(
     field("text", name="zeta"),

@@ -9,7 +9,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from forms import FIELD_TYPES, AnyFieldSpec, FieldSpec
 from forms.types.country import country_names
-from tests.forms.conftest import field, specs
+from tests.helpers.forms import field, specs
 
 
 @pytest.mark.parametrize(

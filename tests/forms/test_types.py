@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from forms import FIELD_TYPES
-from tests.forms.conftest import GERMAN, field, submit
+from tests.helpers.forms import GERMAN, field, submit
 
 TEXT = field("text", min_length=3, max_length=5)
 CODE = field("text", pattern=r"[A-Z]{3}-[0-9]+")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from forms.validators import parse_number
-from tests.forms.conftest import GERMAN, field, submit
+from tests.helpers.forms import GERMAN, field, submit
 
 CUSTOMER_TYPE = field(
     "radio",

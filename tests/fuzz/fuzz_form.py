@@ -21,8 +21,8 @@ import atheris
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script
 
 with atheris.instrument_imports(include=["app", "forms", "wtforms", "werkzeug.formparser"]):
-    from tests.fuzz.properties import MERCHANTS, check_order_post
-    from tests.web.test_order_page import VALID
+    from tests.helpers.fuzz import MERCHANTS, check_order_post
+    from tests.helpers.orders import VALID
 
 CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data; boundary=x")
 

@@ -18,7 +18,7 @@ import atheris
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script
 
 with atheris.instrument_imports(include=["app", "yaml", "forms"]):
-    from tests.fuzz.properties import check_yaml, seeds
+    from tests.helpers.fuzz import check_yaml, seeds
 
 
 def main() -> None:

@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.fuzz.properties import MERCHANTS, check_order_post, check_yaml, seeds
-from tests.web.test_order_page import VALID
+from tests.helpers.fuzz import MERCHANTS, check_order_post, check_yaml, seeds
+from tests.helpers.orders import VALID
 
 
 def mutations(seed: bytes, count: int, rng: random.Random) -> list[bytes]:

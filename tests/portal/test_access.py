@@ -18,18 +18,11 @@ from app.portal.access import (
     UnknownAccount,
 )
 from app.portal.addresses import domain_matches
-from tests.conftest import DEMO_CONFIG
-from tests.portal.helpers import (
-    Clock,
-    Mailbox,
-    ask_for_link,
-    confirm,
-    csrf_token,
-    drain,
-    sign_in,
-    sign_up,
-    stored,
-)
+from tests.helpers.app import app_settings
+from tests.helpers.clock import Clock
+from tests.helpers.mail import Mailbox
+from tests.helpers.orders import stored
+from tests.helpers.portal import ask_for_link, confirm, csrf_token, drain, sign_in_by_mail, sign_up
 
 
 @pytest.fixture
@@ -202,7 +195,7 @@ def test_several_accounts_choose_one_after_sign_in(
     app: Flask, client: FlaskClient, mailbox: Mailbox, rules: AccessRules, corp: dict[str, str]
 ) -> None:
     rules.add("acme", "C-000002", domain="corp.example")
-    response = sign_in(client, mailbox, "acme", "anna@corp.example")
+    response = sign_in_by_mail(client, mailbox, "acme", "anna@corp.example")
     assert response.headers["Location"] == "/acme/portal/accounts?lang=en"
     assert (
         client.get("/acme/portal?lang=en").headers["Location"].startswith("/acme/portal/accounts")
@@ -234,7 +227,7 @@ def test_a_colleague_without_an_own_account_goes_straight_in(
     app: Flask, client: FlaskClient, mailbox: Mailbox, rules: AccessRules, corp: dict[str, str]
 ) -> None:
     rules.add("acme", "C-000002", domain="corp.example")
-    response = sign_in(client, mailbox, "acme", "bob@corp.example")
+    response = sign_in_by_mail(client, mailbox, "acme", "bob@corp.example")
     assert response.headers["Location"] == "/acme/portal?lang=en"
     overview = client.get("/acme/portal?lang=en").get_data(as_text=True)
     assert "C-000002" in overview and "billing@other.example" in overview
@@ -257,7 +250,7 @@ def test_removing_access_ends_it_at_the_next_request(
     app: Flask, client: FlaskClient, mailbox: Mailbox, rules: AccessRules, corp: dict[str, str]
 ) -> None:
     rules.add("acme", "C-000002", domain="corp.example")
-    sign_in(client, mailbox, "acme", "bob@corp.example")
+    sign_in_by_mail(client, mailbox, "acme", "bob@corp.example")
     assert "C-000002" in client.get("/acme/portal").get_data(as_text=True)
     rules.remove("acme", "C-000002", domain="corp.example")
     response = client.get("/acme/portal?lang=en")
@@ -271,7 +264,7 @@ def test_removing_access_ends_it_at_the_next_request(
 def test_a_rule_can_grant_access_to_a_second_account_later(
     app: Flask, client: FlaskClient, mailbox: Mailbox, rules: AccessRules, corp: dict[str, str]
 ) -> None:
-    sign_in(client, mailbox, "acme", "anna@corp.example")
+    sign_in_by_mail(client, mailbox, "acme", "anna@corp.example")
     overview = client.get("/acme/portal?lang=en").get_data(as_text=True)
     assert "Switch account" not in overview
     rules.add("acme", "C-000002", email="anna@corp.example")
@@ -283,13 +276,10 @@ def test_a_rule_can_grant_access_to_a_second_account_later(
 
 @pytest.fixture
 def cli_env(instance_dir: Path) -> dict[str, str]:
-    return {
-        "PORTICO_INSTANCE_DIR": str(instance_dir),
-        "PORTICO_CONFIG_DIR": str(DEMO_CONFIG),
-        "PORTICO_SECRET_KEY": "portal-test-secret-key-0123456789",
-        "PORTICO_BASE_URL": "https://portal.acme.example",
-        "PORTICO_ENV": "development",
-    }
+    """The app's instance and secret, as the operator's shell has them."""
+    return app_settings(
+        instance_dir, PORTICO_BASE_URL="https://portal.acme.example", PORTICO_ENV="development"
+    )
 
 
 def run(cli_env: dict[str, str], *args: str):

@@ -3,47 +3,38 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.portal.account_helpers import error_summary, events
-from tests.portal.conftest import make_portal_app
-from tests.portal.helpers import (
-    Mailbox,
+from tests.helpers.app import make_app, stop_background_work
+from tests.helpers.mail import Mailbox, smtp_settings
+from tests.helpers.orders import VALID, open_form, stored
+from tests.helpers.portal import (
+    DETAILS,
+    SAVED,
     audits,
     csrf_token,
     customer_of,
     edited_config,
+    error_summary,
+    events,
     page_token,
     sign_in,
+    sign_in_by_mail,
     sign_up,
     signed_in_client,
-    stored,
 )
-from tests.web.test_order_page import VALID, open_form
 
-DETAILS = "/acme/portal/details?lang=en"
 JANA = "jana@example.com"
-# What acme's form holds for Jana after sign-up (tests.web.test_order_page.VALID).
-SAVED = {
-    "company": "Kunde GmbH",
-    "vat_id": "DE136695976",
-    "first_name": "Jana",
-    "last_name": "Schmidt",
-    "street": "Unter den Linden 5",
-    "country": "DE",
-    "postal_code": "10117",
-    "city": "Berlin",
-    "phone": "+49301234567",
-}
 
 
 @pytest.fixture
-def jana(app: Flask, mailbox: Mailbox) -> FlaskClient:
-    return signed_in_client(app, mailbox, "acme", JANA)
+def jana(app: Flask) -> FlaskClient:
+    return signed_in_client(app, "acme", JANA)
 
 
 def post_details(client: FlaskClient, **changes: str) -> object:
@@ -169,9 +160,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(app: Flask) -> None:
     assert "/acme/portal?" in response.headers["Location"]
 
 
-def test_another_merchants_urls_never_show_this_account(
-    app: Flask, mailbox: Mailbox, jana: FlaskClient
-) -> None:
+def test_another_merchants_urls_never_show_this_account(app: Flask, jana: FlaskClient) -> None:
     """Sessions are per merchant: at thistle, Jana's acme session is no session at all."""
     response = jana.get("/thistle/portal/details?lang=en")
     assert response.status_code == 303
@@ -186,7 +175,7 @@ def test_another_merchants_urls_never_show_this_account(
 
 
 @pytest.fixture
-def email_editable(tmp_path: Path, mailbox: Mailbox) -> Flask:
+def email_editable(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
     """acme with the sign-in address editable in the portal."""
     config = edited_config(
         tmp_path,
@@ -194,15 +183,14 @@ def email_editable(tmp_path: Path, mailbox: Mailbox) -> Flask:
         "      label: {de: E-Mail, en: Email}\n      required: true\n",
         "      label: {de: E-Mail, en: Email}\n      required: true\n      portal: edit\n",
     )
-    app = make_portal_app(tmp_path / "instance", mailbox, PORTICO_CONFIG_DIR=str(config))
+    app = make_app(tmp_path / "instance", config, **smtp_settings(request))
     yield app
-    app.extensions["portico.signin_mailer"].shutdown()
-    app.extensions["portico.mail_sender"].shutdown()
+    stop_background_work(app)
 
 
-def test_the_email_cannot_become_another_accounts(email_editable: Flask, mailbox: Mailbox) -> None:
+def test_the_email_cannot_become_another_accounts(email_editable: Flask) -> None:
     app = email_editable
-    jana = signed_in_client(app, mailbox, "acme", JANA)
+    jana = signed_in_client(app, "acme", JANA)
     sign_up(app.test_client(), "acme", "max@example.com")
     before = customer_of(app, "acme", JANA)
     response = post_details(jana, email="MAX@example.com")
@@ -219,7 +207,7 @@ def test_a_new_email_is_the_sign_in_address_and_the_session_goes_on(
     email_editable: Flask, mailbox: Mailbox
 ) -> None:
     app = email_editable
-    jana = signed_in_client(app, mailbox, "acme", JANA)
+    jana = signed_in_client(app, "acme", JANA)
     response = post_details(jana, email="Jana.Schmidt@Example.com")
     assert response.status_code == 303
     updated = customer_of(app, "acme", "jana.schmidt@example.com")
@@ -232,9 +220,10 @@ def test_a_new_email_is_the_sign_in_address_and_the_session_goes_on(
     assert "Signed in as jana.schmidt@example.com" in page.get_data(as_text=True)
     [entry] = audits(app, "acme", "customer.update")
     assert entry["before"] == {"email": JANA}
-    # the old address signs in to nothing; the new one signs in to the account
+    # the old address signs in to nothing; the new one signs in to the account (by mail:
+    # the sign-in looks the address up)
     fresh = app.test_client()
-    sign_in(fresh, mailbox, "acme", "jana.schmidt@example.com")
+    sign_in_by_mail(fresh, mailbox, "acme", "jana.schmidt@example.com")
     assert fresh.get(DETAILS).status_code == 200
 
 
@@ -252,7 +241,6 @@ def test_a_new_email_is_the_sign_in_address_and_the_session_goes_on(
 )
 def test_every_demo_merchants_details_round_trip(
     app: Flask,
-    mailbox: Mailbox,
     merchant: str,
     email: str,
     change: dict[str, str | None],
@@ -260,7 +248,7 @@ def test_every_demo_merchants_details_round_trip(
 ) -> None:
     """Each merchant's editable fields come back as stored, and a change is kept as the
     order page would keep it (an unticked box is False, a postcode normalized)."""
-    client = signed_in_client(app, mailbox, merchant, email)
+    client = signed_in_client(app, merchant, email)
     path = f"/{merchant}/portal/details?lang=en"
     html = client.get(path).get_data(as_text=True)
     before = customer_of(app, merchant, email)["fields"]
@@ -278,7 +266,7 @@ def test_every_demo_merchants_details_round_trip(
     assert after == {**before, **stored_as}
 
 
-def test_fields_a_fixed_condition_hides_are_left_out(app: Flask, mailbox: Mailbox) -> None:
+def test_fields_a_fixed_condition_hides_are_left_out(app: Flask) -> None:
     """A private customer cannot change customer_type (portal: none), so company and
     VAT ID never apply to them: not shown, and not taken from a forged post."""
     client = app.test_client()
@@ -286,7 +274,7 @@ def test_fields_a_fixed_condition_hides_are_left_out(app: Flask, mailbox: Mailbo
     private = {**VALID["acme"], "email": JANA, "customer_type": "private", "form_token": token}
     del private["company"], private["vat_id"]
     assert client.post("/acme/order?lang=en", data=private).status_code == 303
-    sign_in(client, mailbox, "acme", JANA)
+    sign_in(app, client, "acme", JANA)
     html = client.get(DETAILS).get_data(as_text=True)
     assert 'name="company"' not in html and 'name="vat_id"' not in html
     data = {name: value for name, value in SAVED.items() if name not in ("company", "vat_id")}

@@ -10,25 +10,26 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.portal.account_helpers import error_summary, events
-from tests.portal.conftest import make_portal_app
-from tests.portal.helpers import (
-    Mailbox,
+from tests.helpers.app import make_app, stop_background_work
+from tests.helpers.orders import stored
+from tests.helpers.portal import (
+    DETAILS,
+    SAVED,
     customer_of,
     edited_config,
+    error_summary,
+    events,
     page_token,
     signed_in_client,
-    stored,
 )
-from tests.portal.test_details import DETAILS, SAVED
 
 FEEDBACK = "/acme/portal/feedback?lang=en"
 JANA = "jana@example.com"
 
 
 @pytest.fixture
-def jana(app: Flask, mailbox: Mailbox) -> FlaskClient:
-    return signed_in_client(app, mailbox, "acme", JANA)
+def jana(app: Flask) -> FlaskClient:
+    return signed_in_client(app, "acme", JANA)
 
 
 def send(client: FlaskClient, **form: str) -> object:
@@ -117,21 +118,20 @@ def test_feedback_needs_the_session_and_its_token(app: Flask, jana: FlaskClient)
 
 
 @pytest.fixture
-def no_feedback(tmp_path: Path, mailbox: Mailbox) -> Iterator[Flask]:
+def no_feedback(tmp_path: Path) -> Iterator[Flask]:
     config = edited_config(
         tmp_path,
         "acme",
         "  return_url: https://acme.example/account\n",
         "  return_url: https://acme.example/account\n  feedback: false\n",
     )
-    app = make_portal_app(tmp_path / "instance", mailbox, PORTICO_CONFIG_DIR=str(config))
+    app = make_app(tmp_path / "instance", config)
     yield app
-    app.extensions["portico.signin_mailer"].shutdown()
-    app.extensions["portico.mail_sender"].shutdown()
+    stop_background_work(app)
 
 
-def test_a_merchant_can_switch_feedback_off(no_feedback: Flask, mailbox: Mailbox) -> None:
-    jana = signed_in_client(no_feedback, mailbox, "acme", JANA)
+def test_a_merchant_can_switch_feedback_off(no_feedback: Flask) -> None:
+    jana = signed_in_client(no_feedback, "acme", JANA)
     html = saved_details_page(jana)
     assert "Your details have been saved." in html
     assert 'name="rating"' not in html

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.portal.faq import FaqEntry, FaqSearch, fold, search, text_of, words
-from tests.portal.helpers import Mailbox, signed_in_client
+from tests.helpers.portal import signed_in_client
 
 CANCEL = {"en": "How do I cancel?", "de": "Wie kündige ich?"}
 CHARGED = {"en": "When am I charged?", "de": "Wann wird abgebucht?"}
@@ -86,8 +86,8 @@ def test_help_is_public_and_shows_the_support_contact(client: FlaskClient) -> No
     assert "Does the trial cost anything?" in stromma
 
 
-def test_help_signed_in_shows_in_the_portal(app: Flask, mailbox: Mailbox) -> None:
-    jana = signed_in_client(app, mailbox, "acme", "jana@example.com")
+def test_help_signed_in_shows_in_the_portal(app: Flask) -> None:
+    jana = signed_in_client(app, "acme", "jana@example.com")
     html = jana.get("/acme/portal/help?lang=en&q=cancel").get_data(as_text=True)
     assert "Signed in as jana@example.com" in html
     assert 'aria-current="page">Help<' in html

@@ -14,15 +14,15 @@ from pypdf import PdfReader
 
 from app.core.money import Money
 from app.web.portal.invoices import PAGE_SIZE
-from tests.portal.conftest import make_portal_app
-from tests.portal.helpers import Mailbox, audits, csrf_token, edited_config, sign_up
-from tests.portal.invoice_helpers import add_invoices, newest_first
-from tests.portal.payment_helpers import (
+from tests.helpers.app import make_app, stop_background_work
+from tests.helpers.portal import audits, csrf_token, edited_config, sign_in_directly, sign_up
+from tests.helpers.portal_billing import (
     NO_FUNDS_CARD,
     add_card,
+    add_invoices,
     customer_signed_in,
     invoices_of,
-    sign_in_directly,
+    newest_first,
 )
 
 LIST = "/acme/portal/invoices?lang=en"
@@ -207,12 +207,11 @@ def test_paying_without_the_form_token_is_refused(app: Flask) -> None:
 
 
 @pytest.fixture
-def invoices_off(tmp_path: Path, mailbox: Mailbox):
+def invoices_off(tmp_path: Path):
     config = edited_config(tmp_path, "acme", "  invoices: true", "  invoices: false")
-    app = make_portal_app(tmp_path / "instance-off", mailbox, PORTICO_CONFIG_DIR=str(config))
+    app = make_app(tmp_path / "instance-off", config)
     yield app
-    app.extensions["portico.signin_mailer"].shutdown()
-    app.extensions["portico.mail_sender"].shutdown()
+    stop_background_work(app)
 
 
 def test_switched_off_by_the_merchant_the_pages_are_not_found(invoices_off: Flask) -> None:

@@ -16,7 +16,9 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.portal.helpers import Mailbox, csrf_token, sign_in, sign_up, stored, text_of
+from tests.helpers.mail import Mailbox, text_of
+from tests.helpers.orders import stored
+from tests.helpers.portal import csrf_token, sign_in, sign_in_by_mail, sign_up
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = (
@@ -59,19 +61,23 @@ def words(html: str) -> str:
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
-def signed_in(app: Flask, mailbox: Mailbox, merchant: str, language: str) -> FlaskClient:
+def signed_in(
+    app: Flask, merchant: str, language: str, mailbox: Mailbox | None = None
+) -> FlaskClient:
+    """A customer speaking ``language``, signed in (by mail when ``mailbox`` is given)."""
     client = app.test_client()
     email = f"{language}-{merchant}@example.com"
     sign_up(client, merchant, email, language)
-    sign_in(client, mailbox, merchant, email, language)
+    if mailbox is None:
+        sign_in(app, client, merchant, email, language)
+    else:
+        sign_in_by_mail(client, mailbox, merchant, email, language)
     return client
 
 
 @pytest.mark.parametrize(("merchant", "language"), CUSTOMERS)
-def test_every_portal_page_speaks_the_language(
-    app: Flask, mailbox: Mailbox, merchant: str, language: str
-) -> None:
-    client = signed_in(app, mailbox, merchant, language)
+def test_every_portal_page_speaks_the_language(app: Flask, merchant: str, language: str) -> None:
+    client = signed_in(app, merchant, language)
     sentences = translated(language) if language != "en" else {}
     shown = 0
     for path in PAGES:
@@ -92,7 +98,7 @@ def test_every_portal_page_speaks_the_language(
 def test_a_cancellation_is_confirmed_in_the_language(
     app: Flask, mailbox: Mailbox, merchant: str, language: str
 ) -> None:
-    client = signed_in(app, mailbox, merchant, language)
+    client = signed_in(app, merchant, language, mailbox)  # the sign-in mail is checked too
     cancel = f"/{merchant}/portal/subscription/cancel?lang={language}"
     form = client.get(cancel).get_data(as_text=True)
     subscription = re.search(r'name="subscription" value="([^"]+)"', form)
@@ -122,8 +128,8 @@ def test_a_cancellation_is_confirmed_in_the_language(
     )
 
 
-def test_the_leak_check_sees_english_sentences(app: Flask, mailbox: Mailbox) -> None:
+def test_the_leak_check_sees_english_sentences(app: Flask) -> None:
     """The check above would catch an untranslated sentence: English pages are full of them."""
-    client = signed_in(app, mailbox, "acme", "en")
+    client = signed_in(app, "acme", "en")
     text = words(client.get("/acme/portal/details?lang=en").get_data(as_text=True))
     assert len([english for english in translated("de") if english in text]) >= 3

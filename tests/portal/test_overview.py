@@ -8,19 +8,24 @@ from flask import Flask
 
 from app.billing import invoices
 from app.core.money import Money
-from tests.portal.helpers import Mailbox, sign_in, signed_in_client, stored
-from tests.portal.invoice_helpers import add_invoices
-from tests.portal.subscription_helpers import hidden, page, post, subscription_of, text
-from tests.web.test_order_page import VALID, open_form
+from tests.helpers.orders import VALID, open_form, stored
+from tests.helpers.portal import (
+    hidden,
+    page,
+    post,
+    sign_in,
+    signed_in_client,
+    subscription_of,
+    text,
+)
+from tests.helpers.portal_billing import add_invoices
 
 ACME = "jana@example.com"
 THISTLE = "ops@example.co.uk"
 
 
-def test_invoice_payer_sees_arrears_next_bill_features_and_actions(
-    app: Flask, mailbox: Mailbox
-) -> None:
-    client = signed_in_client(app, mailbox, "acme", ACME)
+def test_invoice_payer_sees_arrears_next_bill_features_and_actions(app: Flask) -> None:
+    client = signed_in_client(app, "acme", ACME)
     subscription = subscription_of(app, "acme", ACME)
     (first,) = [
         i
@@ -46,8 +51,8 @@ def test_invoice_payer_sees_arrears_next_bill_features_and_actions(
     assert "Pause for" not in words  # acme does not offer pausing
 
 
-def test_card_payer_sees_card_auto_pay_and_credit(app: Flask, mailbox: Mailbox) -> None:
-    client = signed_in_client(app, mailbox, "thistle", THISTLE)
+def test_card_payer_sees_card_auto_pay_and_credit(app: Flask) -> None:
+    client = signed_in_client(app, "thistle", THISTLE)
     subscription = subscription_of(app, "thistle", THISTLE)
     words = text(page(client, "/thistle/portal?lang=en"))
     assert "Payment method Visa ending in 4242" in words
@@ -62,7 +67,7 @@ def test_card_payer_sees_card_auto_pay_and_credit(app: Flask, mailbox: Mailbox) 
     assert "Credit £12.00" in words  # £10.00 net plus 20 % VAT
 
 
-def test_trial_shows_its_end_and_the_first_bill(app: Flask, mailbox: Mailbox) -> None:
+def test_trial_shows_its_end_and_the_first_bill(app: Flask) -> None:
     client = app.test_client()
     token = open_form(client, "acme", "?lang=en&plan=starter")
     signed_up = client.post(
@@ -70,7 +75,7 @@ def test_trial_shows_its_end_and_the_first_bill(app: Flask, mailbox: Mailbox) ->
         data={**VALID["acme"], "plan": "starter", "email": ACME, "form_token": token},
     )
     assert signed_up.status_code == 303
-    sign_in(client, mailbox, "acme", ACME)
+    sign_in(app, client, "acme", ACME)
     subscription = subscription_of(app, "acme", ACME)
     words = text(page(client, "/acme/portal?lang=en"))
     assert "Status Free trial" in words
@@ -79,10 +84,8 @@ def test_trial_shows_its_end_and_the_first_bill(app: Flask, mailbox: Mailbox) ->
     assert subscription["trial_end"] == subscription["current_period_end"]
 
 
-def test_pending_cancellation_and_the_notice_with_feedback_prompt(
-    app: Flask, mailbox: Mailbox
-) -> None:
-    client = signed_in_client(app, mailbox, "acme", ACME)
+def test_pending_cancellation_and_the_notice_with_feedback_prompt(app: Flask) -> None:
+    client = signed_in_client(app, "acme", ACME)
     subscription = subscription_of(app, "acme", ACME)
     start = "/acme/portal/subscription/cancel?lang=en"
     preview = post(
@@ -116,10 +119,8 @@ def test_pending_cancellation_and_the_notice_with_feedback_prompt(
     assert 'id="done-notice"' not in plain
 
 
-def test_a_long_history_shows_what_is_still_owed_and_the_credit_left(
-    app: Flask, mailbox: Mailbox
-) -> None:
-    client = signed_in_client(app, mailbox, "acme", ACME)
+def test_a_long_history_shows_what_is_still_owed_and_the_credit_left(app: Flask) -> None:
+    client = signed_in_client(app, "acme", ACME)
     customer_id = subscription_of(app, "acme", ACME)["customer_id"]
     container = app.extensions["portico"]
     billing, config = container.billing, container.merchants.get("acme").config

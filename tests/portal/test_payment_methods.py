@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from tests.portal.conftest import make_portal_app
-from tests.portal.helpers import Mailbox, audits, csrf_token, customer_of, edited_config
-from tests.portal.payment_helpers import (
+from tests.helpers.app import make_app, stop_background_work
+from tests.helpers.portal import audits, csrf_token, customer_of, edited_config
+from tests.helpers.portal_billing import (
     CARD,
     DECLINED_CARD,
     IBAN,
@@ -229,12 +229,11 @@ def test_only_the_methods_the_merchant_offers_can_be_added(app: Flask) -> None:
 
 
 @pytest.fixture
-def methods_off(tmp_path: Path, mailbox: Mailbox):
+def methods_off(tmp_path: Path):
     config = edited_config(tmp_path, "acme", "  payment_methods: true", "  payment_methods: false")
-    app = make_portal_app(tmp_path / "instance-off", mailbox, PORTICO_CONFIG_DIR=str(config))
+    app = make_app(tmp_path / "instance-off", config)
     yield app
-    app.extensions["portico.signin_mailer"].shutdown()
-    app.extensions["portico.mail_sender"].shutdown()
+    stop_background_work(app)
 
 
 def test_switched_off_by_the_merchant_the_page_is_not_found(methods_off: Flask) -> None:

@@ -9,41 +9,42 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.portal.account_helpers import events
-from tests.portal.conftest import make_portal_app
-from tests.portal.helpers import Mailbox, audits, customer_of, edited_config, page_token, sign_in
-from tests.web.test_order_page import VALID, open_form
+from tests.helpers.app import make_app, stop_background_work
+from tests.helpers.orders import VALID, open_form
+from tests.helpers.portal import (
+    NEWSLETTER,
+    audits,
+    customer_of,
+    edited_config,
+    events,
+    page_token,
+    sign_in,
+)
 
 PREFERENCES = "/acme/portal/preferences?lang=en"
 JANA = "jana@example.com"
-NEWSLETTER = (
-    "    - name: newsletter\n"
-    "      label: {de: 'Ja, schickt mir den <a href=\"https://acme.example/news\">Newsletter</a>.',"
-    " en: 'Yes, send me the <a href=\"https://acme.example/news\">newsletter</a>.'}\n"
-)
 
 
 @pytest.fixture
-def app(tmp_path: Path, mailbox: Mailbox) -> Iterator[Flask]:
+def app(tmp_path: Path) -> Iterator[Flask]:
     """acme with an optional consent (a newsletter) after its required terms."""
     anchor = "      required: true\n  success:\n"
     config = edited_config(
         tmp_path, "acme", anchor, "      required: true\n" + NEWSLETTER + "  success:\n"
     )
-    app = make_portal_app(tmp_path / "instance", mailbox, PORTICO_CONFIG_DIR=str(config))
+    app = make_app(tmp_path / "instance", config)
     yield app
-    app.extensions["portico.signin_mailer"].shutdown()
-    app.extensions["portico.mail_sender"].shutdown()
+    stop_background_work(app)
 
 
-def join(app: Flask, mailbox: Mailbox, *, newsletter: bool) -> FlaskClient:
+def join(app: Flask, *, newsletter: bool) -> FlaskClient:
     """Jana signs up on the order page, ticking the newsletter box or not, and signs in."""
     client = app.test_client()
     data = {**VALID["acme"], "email": JANA, "form_token": open_form(client, "acme", "?lang=en")}
     if newsletter:
         data["newsletter"] = "y"
     assert client.post("/acme/order?lang=en", data=data).status_code == 303
-    sign_in(client, mailbox, "acme", JANA)
+    sign_in(app, client, "acme", JANA)
     return client
 
 
@@ -51,10 +52,8 @@ def choose(client: FlaskClient, **boxes: str) -> object:
     return client.post(PREFERENCES, data={"csrf_token": page_token(client, PREFERENCES), **boxes})
 
 
-def test_an_opt_in_given_at_sign_up_shows_ticked_and_can_be_withdrawn(
-    app: Flask, mailbox: Mailbox
-) -> None:
-    jana = join(app, mailbox, newsletter=True)
+def test_an_opt_in_given_at_sign_up_shows_ticked_and_can_be_withdrawn(app: Flask) -> None:
+    jana = join(app, newsletter=True)
     html = jana.get(PREFERENCES).get_data(as_text=True)
     assert 'name="newsletter" value="y" checked' in html
     assert "Agreed on" in html
@@ -78,8 +77,8 @@ def test_an_opt_in_given_at_sign_up_shows_ticked_and_can_be_withdrawn(
     assert "Declined on" in saved and " checked" not in saved
 
 
-def test_an_opt_in_can_be_given_later_with_the_text_as_shown(app: Flask, mailbox: Mailbox) -> None:
-    jana = join(app, mailbox, newsletter=False)
+def test_an_opt_in_can_be_given_later_with_the_text_as_shown(app: Flask) -> None:
+    jana = join(app, newsletter=False)
     assert "Not agreed." in jana.get(PREFERENCES).get_data(as_text=True)
     assert choose(jana, newsletter="y").status_code == 303
     choice = customer_of(app, "acme", JANA)["opt_ins"]["newsletter"]
@@ -91,10 +90,8 @@ def test_an_opt_in_can_be_given_later_with_the_text_as_shown(app: Flask, mailbox
     assert len(events(app, "acme", "customer.updated")) == 1
 
 
-def test_required_consents_and_unknown_inputs_are_not_preferences(
-    app: Flask, mailbox: Mailbox
-) -> None:
-    jana = join(app, mailbox, newsletter=False)
+def test_required_consents_and_unknown_inputs_are_not_preferences(app: Flask) -> None:
+    jana = join(app, newsletter=False)
     html = jana.get(PREFERENCES).get_data(as_text=True)
     assert 'name="terms"' not in html
     assert choose(jana, terms="", marketing_everything="y").status_code == 303
@@ -102,23 +99,20 @@ def test_required_consents_and_unknown_inputs_are_not_preferences(
     assert audits(app, "acme", "customer.opt_ins") == []
 
 
-def test_a_post_without_the_session_token_changes_nothing(app: Flask, mailbox: Mailbox) -> None:
-    jana = join(app, mailbox, newsletter=True)
+def test_a_post_without_the_session_token_changes_nothing(app: Flask) -> None:
+    jana = join(app, newsletter=True)
     assert jana.post(PREFERENCES, data={}).status_code == 400
     assert "opt_ins" not in customer_of(app, "acme", JANA)
 
 
-def test_without_optional_consents_there_is_no_preferences_page(
-    mailbox: Mailbox, instance_dir: Path
-) -> None:
-    app = make_portal_app(instance_dir, mailbox)  # the demo acme: only required terms
+def test_without_optional_consents_there_is_no_preferences_page(instance_dir: Path) -> None:
+    app = make_app(instance_dir)  # the demo acme: only required terms
     try:
         client = app.test_client()
         data = {**VALID["acme"], "email": JANA, "form_token": open_form(client, "acme")}
         assert client.post("/acme/order?lang=en", data=data).status_code == 303
-        sign_in(client, mailbox, "acme", JANA)
+        sign_in(app, client, "acme", JANA)
         assert client.get(PREFERENCES).status_code == 404
         assert "Preferences" not in client.get("/acme/portal?lang=en").get_data(as_text=True)
     finally:
-        app.extensions["portico.signin_mailer"].shutdown()
-        app.extensions["portico.mail_sender"].shutdown()
+        stop_background_work(app)

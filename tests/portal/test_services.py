@@ -16,7 +16,7 @@ from app.portal.tokens import (
     signin_link,
 )
 from app.store import Store
-from tests.portal.helpers import Clock
+from tests.helpers.clock import Clock
 
 SECRET = "unit-test-secret"
 

@@ -9,19 +9,17 @@ from flask import Blueprint, Flask
 from flask.testing import FlaskClient
 
 from app.web.portal.auth import portal_login_required, safe_next, signed_in
-from tests.conftest import DEMO_CONFIG
-from tests.portal.conftest import make_portal_app
-from tests.portal.helpers import (
-    Clock,
-    Mailbox,
+from tests.helpers.app import DEMO_CONFIG, make_app, stop_background_work
+from tests.helpers.clock import Clock
+from tests.helpers.mail import Mailbox, link_and_code
+from tests.helpers.orders import form_token, stored
+from tests.helpers.portal import (
     ask_for_link,
     confirm,
     csrf_token,
-    form_token,
-    link_and_code,
     sign_in,
+    sign_in_by_mail,
     sign_up,
-    stored,
 )
 
 # A page another portal feature will add later, guarded like theirs will be.
@@ -45,9 +43,10 @@ def session_cookie(client: FlaskClient, merchant: str = "acme") -> str | None:
     return cookie.value if cookie else None
 
 
-def signed_in_client(app: Flask, mailbox: Mailbox, email: str = "jana@example.com", **kw):
+def signed_in_client(app: Flask, email: str = "jana@example.com") -> FlaskClient:
+    """Another browser of a customer who signed up already, signed in at acme."""
     client = app.test_client()
-    sign_in(client, mailbox, "acme", email, **kw)
+    sign_in(app, client, "acme", email)
     return client
 
 
@@ -56,11 +55,9 @@ def is_signed_in(client: FlaskClient, merchant: str = "acme") -> bool:
     return "Signed in as" in html
 
 
-def test_the_session_cookie_in_development(
-    app: Flask, client: FlaskClient, mailbox: Mailbox
-) -> None:
+def test_the_session_cookie_in_development(app: Flask, client: FlaskClient) -> None:
     sign_up(client, "acme", "jana@example.com")
-    response = sign_in(client, mailbox, "acme", "jana@example.com")
+    response = sign_in(app, client, "acme", "jana@example.com")
     header = response.headers["Set-Cookie"]
     assert header.startswith("portico-acme=")
     assert "HttpOnly" in header and "SameSite=Lax" in header and "Path=/" in header
@@ -68,7 +65,7 @@ def test_the_session_cookie_in_development(
 
 
 def test_the_session_cookie_in_production(instance_dir, mailbox: Mailbox) -> None:
-    app = make_portal_app(instance_dir, mailbox, PORTICO_ENV="production")
+    app = make_app(instance_dir, PORTICO_ENV="production", PORTICO_SMTP_URL=mailbox.smtp_url)
     client = app.test_client()
     sign_up(client, "acme", "jana@example.com")
     assert ask_for_link(client, "acme", "jana@example.com").status_code == 200
@@ -78,21 +75,18 @@ def test_the_session_cookie_in_production(instance_dir, mailbox: Mailbox) -> Non
     assert header.startswith("__Host-portico-acme=")
     assert "Secure" in header and "HttpOnly" in header and "SameSite=Lax" in header
     assert "Path=/" in header and "Domain" not in header
-    app.extensions["portico.signin_mailer"].shutdown()
-    app.extensions["portico.mail_sender"].shutdown()
+    stop_background_work(app)
 
 
-def test_signing_in_issues_a_new_session_id(
-    app: Flask, client: FlaskClient, mailbox: Mailbox, clock: Clock
-) -> None:
+def test_signing_in_issues_a_new_session_id(app: Flask, client: FlaskClient, clock: Clock) -> None:
     sign_up(client, "acme", "jana@example.com")
     planted = "P" * 43  # an id an attacker set before the sign-in (session fixation)
     client.set_cookie("portico-acme", planted)
-    sign_in(client, mailbox, "acme", "jana@example.com")
+    sign_in(app, client, "acme", "jana@example.com")
     first = session_cookie(client)
     assert first not in (None, planted)
     clock.advance(seconds=61)
-    sign_in(client, mailbox, "acme", "jana@example.com", count=2)
+    sign_in(app, client, "acme", "jana@example.com")
     second = session_cookie(client)
     assert second not in (None, first)
     assert len(stored(app, "acme", "sessions")) == 1  # the earlier one ended
@@ -101,11 +95,9 @@ def test_signing_in_issues_a_new_session_id(
     assert not is_signed_in(stale)
 
 
-def test_idle_sessions_end_after_30_minutes(
-    app: Flask, client: FlaskClient, mailbox: Mailbox, clock: Clock
-) -> None:
+def test_idle_sessions_end_after_30_minutes(app: Flask, client: FlaskClient, clock: Clock) -> None:
     sign_up(client, "acme", "jana@example.com")
-    sign_in(client, mailbox, "acme", "jana@example.com")
+    sign_in(app, client, "acme", "jana@example.com")
     for _ in range(3):  # activity keeps it alive
         clock.advance(minutes=25)
         assert is_signed_in(client)
@@ -115,11 +107,9 @@ def test_idle_sessions_end_after_30_minutes(
     assert "portico-acme=;" in response.headers["Set-Cookie"]  # the stale cookie is cleared
 
 
-def test_sessions_end_12_hours_after_sign_in(
-    app: Flask, client: FlaskClient, mailbox: Mailbox, clock: Clock
-) -> None:
+def test_sessions_end_12_hours_after_sign_in(app: Flask, client: FlaskClient, clock: Clock) -> None:
     sign_up(client, "acme", "jana@example.com")
-    sign_in(client, mailbox, "acme", "jana@example.com")
+    sign_in(app, client, "acme", "jana@example.com")
     for _ in range(28):  # 11 h 40 min of steady activity
         clock.advance(minutes=25)
         assert is_signed_in(client)
@@ -132,7 +122,7 @@ def test_an_expired_session_returns_to_the_page_after_signing_in(
 ) -> None:
     app = app_with_deep_page
     sign_up(client, "acme", "jana@example.com")
-    sign_in(client, mailbox, "acme", "jana@example.com")
+    sign_in_by_mail(client, mailbox, "acme", "jana@example.com")
     assert client.get("/acme/portal/deep?tab=2&lang=de").status_code == 200
     clock.advance(minutes=31)
     response = client.get("/acme/portal/deep?tab=2&lang=de")
@@ -210,9 +200,9 @@ def test_a_foreign_next_is_dropped(app: Flask, client: FlaskClient, mailbox: Mai
     assert confirm(client, path).headers["Location"] == "/acme/portal?lang=en"
 
 
-def test_sign_out_ends_the_session(app: Flask, client: FlaskClient, mailbox: Mailbox) -> None:
+def test_sign_out_ends_the_session(app: Flask, client: FlaskClient) -> None:
     sign_up(client, "acme", "jana@example.com")
-    sign_in(client, mailbox, "acme", "jana@example.com")
+    sign_in(app, client, "acme", "jana@example.com")
     old = session_cookie(client)
     token = csrf_token(client.get("/acme/portal?lang=en").get_data(as_text=True))
     response = client.post("/acme/portal/logout?lang=en", data={"csrf_token": token})
@@ -228,15 +218,13 @@ def test_sign_out_ends_the_session(app: Flask, client: FlaskClient, mailbox: Mai
     assert actions == ["portal.signin", "portal.signout"]
 
 
-def test_sign_out_everywhere(
-    app: Flask, client: FlaskClient, mailbox: Mailbox, clock: Clock
-) -> None:
+def test_sign_out_everywhere(app: Flask, client: FlaskClient, clock: Clock) -> None:
     sign_up(client, "acme", "jana@example.com")
     sign_up(client, "acme", "other@example.com")
-    phone = signed_in_client(app, mailbox)
+    phone = signed_in_client(app)
     clock.advance(seconds=61)
-    laptop = signed_in_client(app, mailbox, count=2)
-    someone_else = signed_in_client(app, mailbox, "other@example.com")
+    laptop = signed_in_client(app)
+    someone_else = signed_in_client(app, "other@example.com")
     token = csrf_token(laptop.get("/acme/portal").get_data(as_text=True))
     response = laptop.post("/acme/portal/logout-everywhere", data={"csrf_token": token})
     assert response.status_code == 303
@@ -246,13 +234,11 @@ def test_sign_out_everywhere(
     assert is_signed_in(someone_else)
 
 
-def test_signed_in_posts_need_the_sessions_form_token(
-    app: Flask, client: FlaskClient, mailbox: Mailbox
-) -> None:
+def test_signed_in_posts_need_the_sessions_form_token(app: Flask, client: FlaskClient) -> None:
     sign_up(client, "acme", "jana@example.com")
     sign_up(client, "acme", "other@example.com")
-    sign_in(client, mailbox, "acme", "jana@example.com")
-    other = signed_in_client(app, mailbox, "other@example.com")
+    sign_in(app, client, "acme", "jana@example.com")
+    other = signed_in_client(app, "other@example.com")
     foreign = csrf_token(other.get("/acme/portal").get_data(as_text=True))
     own = csrf_token(client.get("/acme/portal").get_data(as_text=True))
     for path in ("/acme/portal/logout", "/acme/portal/logout-everywhere"):
@@ -267,12 +253,10 @@ def test_signed_in_posts_need_the_sessions_form_token(
     assert is_signed_in(other)
 
 
-def test_a_session_grants_nothing_at_another_merchant(
-    app: Flask, client: FlaskClient, mailbox: Mailbox
-) -> None:
+def test_a_session_grants_nothing_at_another_merchant(app: Flask, client: FlaskClient) -> None:
     sign_up(client, "acme", "jana@example.com")
     sign_up(client, "stromma", "jana@example.com")
-    sign_in(client, mailbox, "acme", "jana@example.com")
+    sign_in(app, client, "acme", "jana@example.com")
     acme_id = session_cookie(client)
     assert is_signed_in(client, "acme")
     assert not is_signed_in(client, "stromma")
@@ -310,7 +294,7 @@ def test_an_unknown_merchant_has_no_portal(client: FlaskClient) -> None:
     assert client.get("/nobody/portal/verify/" + "A" * 43).status_code == 404
 
 
-def test_a_merchant_can_switch_the_portal_off(tmp_path, mailbox: Mailbox) -> None:
+def test_a_merchant_can_switch_the_portal_off(tmp_path) -> None:
     merchants = tmp_path / "config" / "merchants"
     merchants.mkdir(parents=True)
     source = (DEMO_CONFIG / "merchants" / "stromma.yaml").read_text(encoding="utf-8")
@@ -318,12 +302,9 @@ def test_a_merchant_can_switch_the_portal_off(tmp_path, mailbox: Mailbox) -> Non
         source.replace("\nportal:\n", "\nportal:\n  enabled: false\n", 1), encoding="utf-8"
     )
     shutil.copytree(DEMO_CONFIG / "merchants" / "stromma", merchants / "stromma")
-    app = make_portal_app(
-        tmp_path / "instance", mailbox, PORTICO_CONFIG_DIR=str(tmp_path / "config")
-    )
+    app = make_app(tmp_path / "instance", tmp_path / "config")
     client = app.test_client()
     assert client.get("/stromma/order").status_code == 200
     for path in ("/stromma/portal", "/stromma/portal/code", "/stromma/portal/verify/" + "A" * 43):
         assert client.get(path).status_code == 404, path
-    app.extensions["portico.signin_mailer"].shutdown()
-    app.extensions["portico.mail_sender"].shutdown()
+    stop_background_work(app)

@@ -11,20 +11,10 @@ from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from app.portal.tokens import TOKEN_BYTES
-from tests.portal.helpers import (
-    Clock,
-    Mailbox,
-    ask_for_link,
-    confirm,
-    drain,
-    form_token,
-    html_of,
-    link_and_code,
-    sign_in,
-    sign_up,
-    stored,
-    text_of,
-)
+from tests.helpers.clock import Clock
+from tests.helpers.mail import Mailbox, html_of, link_and_code, text_of
+from tests.helpers.orders import form_token, stored
+from tests.helpers.portal import ask_for_link, confirm, drain, sign_in_by_mail, sign_up
 
 # (merchant, page language, email): every demo merchant, en, de and sv.
 ROUND_TRIPS = [
@@ -166,7 +156,7 @@ def test_tokens_have_256_bits_and_only_hashes_are_stored(
 ) -> None:
     assert TOKEN_BYTES * 8 >= 128
     sign_up(client, "acme", "jana@example.com")
-    response = sign_in(client, mailbox, "acme", "jana@example.com")
+    response = sign_in_by_mail(client, mailbox, "acme", "jana@example.com")
     path, code = link_and_code(mailbox.wait_for_signin("jana@example.com"))
     token = path.split("/verify/")[1].split("?")[0]
     session_id = client.get_cookie("portico-acme").value

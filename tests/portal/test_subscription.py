@@ -11,21 +11,23 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.portal.conftest import make_portal_app
-from tests.portal.helpers import (
-    Mailbox,
+from tests.helpers.app import make_app, stop_background_work
+from tests.helpers.mail import Mailbox, link_and_code, text_of
+from tests.helpers.orders import stored
+from tests.helpers.portal import (
     ask_for_link,
     audits,
     confirm,
     edited_config,
-    link_and_code,
+    hidden,
+    page,
+    post,
     sign_in,
     sign_up,
     signed_in_client,
-    stored,
-    text_of,
+    subscription_of,
+    text,
 )
-from tests.portal.subscription_helpers import hidden, page, post, subscription_of, text
 
 ACME = "jana@example.com"
 THISTLE = "ops@example.co.uk"
@@ -44,24 +46,23 @@ def changes(app: Flask, merchant: str) -> list[dict]:
 
 
 @pytest.fixture
-def acme(app: Flask, mailbox: Mailbox) -> FlaskClient:
-    return signed_in_client(app, mailbox, "acme", ACME)
+def acme(app: Flask) -> FlaskClient:
+    return signed_in_client(app, "acme", ACME)
 
 
 @pytest.fixture
-def thistle(app: Flask, mailbox: Mailbox) -> FlaskClient:
-    return signed_in_client(app, mailbox, "thistle", THISTLE)
+def thistle(app: Flask) -> FlaskClient:
+    return signed_in_client(app, "thistle", THISTLE)
 
 
 def config_app(
-    tmp_path: Path, instance_dir: Path, mailbox: Mailbox, merchant: str, old: str, new: str
+    tmp_path: Path, instance_dir: Path, merchant: str, old: str, new: str, **settings: str
 ) -> Iterator[Flask]:
     """The app over a copy of the demo config with one merchant's YAML edited."""
     config = edited_config(tmp_path, merchant, old, new)
-    app = make_portal_app(instance_dir, mailbox, PORTICO_CONFIG_DIR=str(config))
+    app = make_app(instance_dir, config, **settings)
     yield app
-    app.extensions["portico.signin_mailer"].shutdown()
-    app.extensions["portico.mail_sender"].shutdown()
+    stop_background_work(app)
 
 
 # --- changing the plan ------------------------------------------------------
@@ -185,14 +186,10 @@ def test_a_plan_not_offered_for_a_change_is_refused(
     assert changes(app, "acme") == []
 
 
-def test_plan_change_disabled_is_not_found(
-    tmp_path: Path, instance_dir: Path, mailbox: Mailbox
-) -> None:
+def test_plan_change_disabled_is_not_found(tmp_path: Path, instance_dir: Path) -> None:
     old = "change_plan: {enabled: true, plans: [office-small"
-    for app in config_app(
-        tmp_path, instance_dir, mailbox, "thistle", old, old.replace("true", "false")
-    ):
-        client = signed_in_client(app, mailbox, "thistle", THISTLE)
+    for app in config_app(tmp_path, instance_dir, "thistle", old, old.replace("true", "false")):
+        client = signed_in_client(app, "thistle", THISTLE)
         assert client.get(url(CHANGE, "thistle")).status_code == 404
         assert "Change plan" not in page(client, url(HOME, "thistle"))
 
@@ -248,7 +245,7 @@ def test_cancel_at_period_end_with_reason_and_comment_then_undo(
     assert entry[0]["after"]["cancel_reason"] == "too_expensive"
     assert entry[0]["after"]["cancel_comment"] == "Budget <cut>"
 
-    mail = mailbox_wait(mailbox, "Your cancellation at ACME Cloud GmbH is confirmed")
+    mail = mailbox.wait_for_subject("Your cancellation at ACME Cloud GmbH is confirmed", timeout=10)
     assert mail["To"].lower() == ACME
     assert "Business" in text_of(mail)
     assert "withdraw the cancellation" in text_of(mail)
@@ -285,18 +282,6 @@ def test_cancel_at_period_end_with_reason_and_comment_then_undo(
     assert again.status_code == 422
     assert "This subscription has no cancellation to undo." in again.get_data(as_text=True)
     assert len(audits(app, "acme", "subscription.undo_cancel")) == 1
-
-
-def mailbox_wait(mailbox: Mailbox, subject: str, timeout: float = 10):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in list(mailbox.messages):
-            if message["Subject"] == subject:
-                return message
-        time.sleep(0.05)
-    raise AssertionError(f"no mail {subject!r}: {[m['Subject'] for m in mailbox.messages]}")
 
 
 def test_the_retention_offer_keeps_the_subscription(app: Flask, acme: FlaskClient) -> None:
@@ -359,9 +344,14 @@ def test_immediate_cancellation_credits_the_unused_time(
 ) -> None:
     old = "  cancel:\n    enabled: true\n    mode: at_period_end\n"
     for app in config_app(
-        tmp_path, instance_dir, mailbox, "thistle", old, old.replace("at_period_end", "immediately")
+        tmp_path,
+        instance_dir,
+        "thistle",
+        old,
+        old.replace("at_period_end", "immediately"),
+        PORTICO_SMTP_URL=mailbox.smtp_url,
     ):
-        client = signed_in_client(app, mailbox, "thistle", THISTLE)
+        client = signed_in_client(app, "thistle", THISTLE)
         subscription = subscription_of(app, "thistle", THISTLE)
         preview = post(
             client,
@@ -388,15 +378,15 @@ def test_immediate_cancellation_credits_the_unused_time(
         notes = [i for i in stored(app, "thistle", "invoices") if i["kind"] == "credit_note"]
         assert len(notes) == 1
         assert audits(app, "thistle", "subscription.cancel")[0]["after"]["status"] == "canceled"
-        assert mailbox_wait(mailbox, "Your subscription at Thistle & Co. Coffee Ltd has ended")
+        assert mailbox.wait_for_subject(
+            "Your subscription at Thistle & Co. Coffee Ltd has ended", timeout=10
+        )
 
 
-def test_cancel_disabled_is_not_found(tmp_path: Path, instance_dir: Path, mailbox: Mailbox) -> None:
+def test_cancel_disabled_is_not_found(tmp_path: Path, instance_dir: Path) -> None:
     old = "  cancel:\n    enabled: true\n"
-    for app in config_app(
-        tmp_path, instance_dir, mailbox, "acme", old, old.replace("true", "false")
-    ):
-        client = signed_in_client(app, mailbox, "acme", ACME)
+    for app in config_app(tmp_path, instance_dir, "acme", old, old.replace("true", "false")):
+        client = signed_in_client(app, "acme", ACME)
         subscription = subscription_of(app, "acme", ACME)
         assert client.get(url(CANCEL, "acme")).status_code == 404
         refused = post(
@@ -416,21 +406,20 @@ PAUSE = "  support: {email: hello@thistle.example"
 
 
 @pytest.fixture
-def pausing_app(tmp_path: Path, instance_dir: Path, mailbox: Mailbox) -> Iterator[Flask]:
+def pausing_app(tmp_path: Path, instance_dir: Path) -> Iterator[Flask]:
     """thistle with pausing for up to two periods (no demo merchant pauses without a trial)."""
     yield from config_app(
         tmp_path,
         instance_dir,
-        mailbox,
         "thistle",
         PAUSE,
         "  pause: {enabled: true, max_cycles: 2}\n" + PAUSE,
     )
 
 
-def test_pause_then_resume(pausing_app: Flask, mailbox: Mailbox) -> None:
+def test_pause_then_resume(pausing_app: Flask) -> None:
     app = pausing_app
-    client = signed_in_client(app, mailbox, "thistle", THISTLE)
+    client = signed_in_client(app, "thistle", THISTLE)
     subscription = subscription_of(app, "thistle", THISTLE)
     overview = page(client, url(HOME, "thistle"))
     assert "Pause for" in overview and '<option value="2">2 billing periods</option>' in overview
@@ -462,11 +451,9 @@ def test_pause_then_resume(pausing_app: Flask, mailbox: Mailbox) -> None:
 
 
 @pytest.mark.parametrize("cycles", ["3", "0", "-1", "two", ""])
-def test_pause_beyond_max_cycles_is_refused(
-    pausing_app: Flask, mailbox: Mailbox, cycles: str
-) -> None:
+def test_pause_beyond_max_cycles_is_refused(pausing_app: Flask, cycles: str) -> None:
     app = pausing_app
-    client = signed_in_client(app, mailbox, "thistle", THISTLE)
+    client = signed_in_client(app, "thistle", THISTLE)
     subscription = subscription_of(app, "thistle", THISTLE)
     refused = post(
         client,
@@ -480,8 +467,8 @@ def test_pause_beyond_max_cycles_is_refused(
     assert changes(app, "thistle") == []
 
 
-def test_resume_when_not_paused_is_refused(pausing_app: Flask, mailbox: Mailbox) -> None:
-    client = signed_in_client(pausing_app, mailbox, "thistle", THISTLE)
+def test_resume_when_not_paused_is_refused(pausing_app: Flask) -> None:
+    client = signed_in_client(pausing_app, "thistle", THISTLE)
     subscription = subscription_of(pausing_app, "thistle", THISTLE)
     refused = post(
         client,
@@ -539,14 +526,12 @@ def test_a_post_without_the_form_token_changes_nothing(
 
 
 @pytest.mark.parametrize(("path", "data"), ACTIONS)
-def test_another_merchants_subscription_is_not_found(
-    app: Flask, mailbox: Mailbox, path: str, data: dict
-) -> None:
+def test_another_merchants_subscription_is_not_found(app: Flask, path: str, data: dict) -> None:
     """One browser signed in at both merchants: a thistle subscription id on acme's
     URLs (and the other way round) is unknown there."""
-    client = signed_in_client(app, mailbox, "acme", ACME)
+    client = signed_in_client(app, "acme", ACME)
     sign_up(client, "thistle", THISTLE)
-    sign_in(client, mailbox, "thistle", THISTLE)
+    sign_in(app, client, "thistle", THISTLE)
     theirs = subscription_of(app, "thistle", THISTLE)
     response = post(client, path, {"subscription": theirs["id"], **data}, url(HOME, "acme"))
     assert response.status_code == 404

@@ -13,9 +13,9 @@ from flask.testing import FlaskClient
 
 from app.cli import main
 from app.store import TinyDBStore
-from tests.conftest import mails_sent
-from tests.stores import stored_tables
-from tests.web.test_order_page import VALID, open_form, stored
+from tests.helpers.app import mails_sent
+from tests.helpers.orders import VALID, open_form, stored
+from tests.helpers.stores import stored_tables
 
 
 @pytest.fixture

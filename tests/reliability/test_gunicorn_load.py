@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.harness import (
+from tests.helpers.harness import (
     MERCHANTS,
     ClientPlan,
     Gunicorn,
@@ -29,7 +29,7 @@ from tests.reliability.harness import (
     soak_seconds,
     unsent,
 )
-from tests.reliability.portal_load import (
+from tests.helpers.portal_load import (
     PortalPlan,
     acknowledged_so_far,
     check_portal,
@@ -54,7 +54,7 @@ KILL_CAP = 6
 # and on one that journals every commit, as a big merchant's store does.
 APPS = {
     "whole files": "app.factory:create_app()",
-    "journaled": "tests.reliability.journaled_app:create_app()",
+    "journaled": "tests.helpers.journaled_app:create_app()",
 }
 
 

@@ -18,10 +18,9 @@ from flask import Flask, abort
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
-from app.factory import create_app
 from app.web.merchant import open_merchant
-from tests.conftest import DEMO_CONFIG, mails_sent
-from tests.web.test_order_page import VALID, open_form, stored
+from tests.helpers.app import mails_sent, make_app
+from tests.helpers.orders import VALID, open_form, stored
 
 PARAMETERS = {
     "merchant": "acme",
@@ -32,18 +31,9 @@ PARAMETERS = {
 }
 
 
-def make_app(instance_dir: Path, **overrides: str) -> Flask:
-    return create_app(
-        {
-            "PORTICO_INSTANCE_DIR": str(instance_dir),
-            "PORTICO_CONFIG_DIR": str(DEMO_CONFIG),
-            "PORTICO_SECRET_KEY": "headers-secret",
-            "PORTICO_BASE_URL": "https://portico.test",
-            "PORTICO_MIN_FILL_SECONDS": "0",
-            "PORTICO_SMTP_URL": "",
-            **overrides,
-        }
-    )
+def https_app(instance_dir: Path, **overrides: str) -> Flask:
+    """The app as served behind HTTPS."""
+    return make_app(instance_dir, PORTICO_BASE_URL="https://portico.test", **overrides)
 
 
 def directives(policy: str) -> dict[str, str]:
@@ -96,7 +86,7 @@ def test_every_route_and_method_sends_the_security_headers(
     instance_dir: Path, production: bool
 ) -> None:
     env = {"PORTICO_ENV": "production"} if production else {}
-    app = make_app(instance_dir, PORTICO_SIGNUP_RATE_LIMIT="1000 per minute", **env)
+    app = https_app(instance_dir, PORTICO_SIGNUP_RATE_LIMIT="1000 per minute", **env)
     client = app.test_client()
     token = open_form(client, "acme")
     response = client.post("/acme/order", data={**VALID["acme"], "form_token": token})
@@ -142,7 +132,7 @@ def test_oversized_posts_get_413_with_headers(client: FlaskClient) -> None:
 @pytest.fixture
 def failing_app(instance_dir: Path) -> Flask:
     """The app with routes that fail the way a bug would: anywhere, and on a merchant page."""
-    app = make_app(instance_dir)
+    app = https_app(instance_dir)
 
     def boom() -> str:
         raise RuntimeError("secret detail: db password=hunter2")
@@ -211,9 +201,7 @@ def test_a_mail_that_fails_after_the_commit_still_answers_success(
 def test_a_store_held_too_long_is_a_503_to_send_again(instance_dir: Path) -> None:
     from filelock import FileLock
 
-    from tests.web.test_order_page import VALID, open_form
-
-    app = make_app(instance_dir)
+    app = https_app(instance_dir)
     store = app.extensions["portico"].store
     store.lock_timeout = 0.2
     client = app.test_client()

@@ -28,10 +28,9 @@ from hypothesis import strategies as st
 from app.config.loader import LoadedMerchant, load_merchant
 from app.config.registry import installed_themes
 from app.config.yamlsource import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, YamlError, parse_yaml
-from app.factory import create_app
 from app.settings import THEMES_DIR
-from tests.conftest import DEMO_CONFIG, DEMO_MERCHANTS
-from tests.web.test_order_page import VALID, stored
+from tests.helpers.app import DEMO_CONFIG, DEMO_MERCHANTS, make_app
+from tests.helpers.orders import VALID, stored
 
 SCALE = 10 if os.environ.get("PORTICO_SOAK_SECONDS") else 1  # `make soak` tries ten times more
 THEMES = installed_themes(THEMES_DIR)
@@ -304,15 +303,10 @@ def test_hostile_asset_paths_are_problems_not_crashes(
 
 @pytest.fixture(scope="module")
 def mutable_app(merchants_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    return create_app(
-        {
-            "PORTICO_INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")),
-            "PORTICO_CONFIG_DIR": str(merchants_dir.parent),
-            "PORTICO_SECRET_KEY": "hostile-input-secret",
-            "PORTICO_MIN_FILL_SECONDS": "0",
-            "PORTICO_SIGNUP_RATE_LIMIT": "1000000 per minute",
-            "PORTICO_SMTP_URL": "",
-        }
+    return make_app(
+        tmp_path_factory.mktemp("instance"),
+        merchants_dir.parent,
+        PORTICO_SIGNUP_RATE_LIMIT="1000000 per minute",
     )
 
 
@@ -344,15 +338,8 @@ def test_a_mutated_merchant_that_passes_check_renders_and_signs_up(
 
 @pytest.fixture(scope="module")
 def post_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    return create_app(
-        {
-            "PORTICO_INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")),
-            "PORTICO_CONFIG_DIR": str(DEMO_CONFIG),
-            "PORTICO_SECRET_KEY": "hostile-input-secret",
-            "PORTICO_MIN_FILL_SECONDS": "0",
-            "PORTICO_SIGNUP_RATE_LIMIT": "1000000 per minute",
-            "PORTICO_SMTP_URL": "",
-        }
+    return make_app(
+        tmp_path_factory.mktemp("instance"), PORTICO_SIGNUP_RATE_LIMIT="1000000 per minute"
     )
 
 

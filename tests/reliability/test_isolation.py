@@ -19,9 +19,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import DEMO_CONFIG
-from tests.portal.payment_helpers import sign_in_directly
-from tests.web.test_order_page import VALID, open_form, stored
+from tests.helpers.app import DEMO_CONFIG
+from tests.helpers.orders import VALID, open_form, stored
+from tests.helpers.portal import sign_in_directly
 
 
 @dataclass(frozen=True)

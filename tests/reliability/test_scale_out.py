@@ -28,8 +28,8 @@ import pytest
 import redis
 
 from app.store.postgres import PostgresStore
-from tests.conftest import DEMO_CONFIG, ROOT
-from tests.reliability.harness import (
+from tests.helpers.app import DEMO_CONFIG, ROOT
+from tests.helpers.harness import (
     MERCHANTS,
     ClientPlan,
     Gunicorn,
@@ -39,9 +39,9 @@ from tests.reliability.harness import (
     request,
     run_client,
 )
-from tests.stores import POSTGRES_URL
-from tests.web.test_order_page import VALID, form_token
-from tests.webhooks.conftest import Receiver
+from tests.helpers.orders import VALID, form_token
+from tests.helpers.stores import POSTGRES_URL
+from tests.helpers.webhooks import Receiver
 
 pytestmark = pytest.mark.slow
 
@@ -114,7 +114,7 @@ def webhook_config(tmp_path: Path, receiver: Receiver) -> tuple[Path, dict[str, 
         path = config / "merchants" / f"{merchant}.yaml"
         yaml = path.read_text(encoding="utf-8")
         head, _, _ = yaml.partition("\nwebhooks:")  # only the end of a file holds webhooks
-        secret_env = f"{merchant.upper()}_WEBHOOK_SECRET"
+        secret_env = f"PORTICO_{merchant.upper().replace('-', '_')}_WEBHOOK_SECRET"
         path.write_text(
             f'{head.rstrip()}\n\nwebhooks:\n  - url: "{receiver.url}/{merchant}"\n'
             f"    events: [{', '.join(SUBSCRIBED)}]\n    secret_env: {secret_env}\n",

@@ -11,55 +11,37 @@ loads the same pages in Chromium and listens for dialogs.
 
 from __future__ import annotations
 
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
-from app.factory import create_app
 from app.outbox.mails import render_mail
-from tests.conftest import DEMO_CONFIG
-from tests.reliability.xss import (
+from tests.helpers.app import DEMO_CONFIG, make_app
+from tests.helpers.orders import form_token, stored
+from tests.helpers.xss import (
     CASES,
     EMAIL,
     MERCHANTS,
     PAYLOADS,
+    check_mail,
     inert_problems,
+    page,
     signup_data,
     write_merchants,
 )
-from tests.web.test_order_page import form_token, stored
 
 
 @pytest.fixture(scope="module")
 def xss_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
     config = tmp_path_factory.mktemp("config")
     write_merchants(config, DEMO_CONFIG)
-    return create_app(
-        {
-            "PORTICO_INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")),
-            "PORTICO_CONFIG_DIR": str(config),
-            "PORTICO_SECRET_KEY": "xss-sweep-secret",
-            "PORTICO_BASE_URL": "http://portico.test",
-            "PORTICO_MIN_FILL_SECONDS": "0",
-            "PORTICO_SIGNUP_RATE_LIMIT": "1000000 per minute",
-            "PORTICO_SMTP_URL": "",
-        }
+    return make_app(
+        tmp_path_factory.mktemp("instance"),
+        config,
+        PORTICO_SIGNUP_RATE_LIMIT="1000000 per minute",
     )
-
-
-def page(client: FlaskClient, url: str, payload: str, *, status: int = 200, **post) -> str:
-    response = client.post(url, **post) if post else client.get(url)
-    assert response.status_code == status, (url, response.status_code)
-    html = response.get_data(as_text=True)
-    assert inert_problems(html, payload) == [], url
-    policy_header = response.headers["Content-Security-Policy"]
-    assert "script-src 'self'" in policy_header and "unsafe-inline" not in policy_header
-    return html
 
 
 def order_urls(slug: str, payload: str) -> list[str]:
@@ -115,19 +97,6 @@ def test_success_page_and_mail_show_payloads_as_text(
     check_mail(mail, payload)
 
 
-def check_mail(mail: EmailMessage, payload: str) -> None:
-    """The HTML part is inert; the headers are exactly ours, whatever the texts hold."""
-    parsed = message_from_bytes(bytes(mail), policy=policy.default)
-    headers = ["Subject", "From", "To", "Reply-To", "Date", "Message-ID", "Auto-Submitted"]
-    headers += ["MIME-Version", "Content-Type", "Content-Language"]
-    assert sorted(parsed.keys()) == sorted(headers)
-    assert parsed["To"] == EMAIL
-    html = parsed.get_body(("html",)).get_content()
-    assert inert_problems(html, payload) == []
-    text = parsed.get_body(("plain",)).get_content()
-    assert payload.strip() in text or "Shop" in text
-
-
 def test_a_header_injection_in_the_merchant_name_is_refused_by_check(tmp_path: Path) -> None:
     """A name with a line break could add mail headers: `portico check` refuses it."""
     import yaml
@@ -135,7 +104,7 @@ def test_a_header_injection_in_the_merchant_name_is_refused_by_check(tmp_path: P
     from app.config.loader import load_merchant
     from app.config.registry import installed_themes
     from app.settings import THEMES_DIR
-    from tests.reliability.xss import merchant_document, write_merchants
+    from tests.helpers.xss import merchant_document, write_merchants
 
     merchants = write_merchants(tmp_path, DEMO_CONFIG)
     document = merchant_document("x")

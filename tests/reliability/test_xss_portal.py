@@ -1,8 +1,8 @@
 """XSS sweep of the portal: a payload in every merchant text and customer field it shows.
 
-For each payload of :mod:`tests.reliability.xss`, merchant ``xss-<n>`` carries
+For each payload of :mod:`tests.helpers.xss`, merchant ``xss-<n>`` carries
 it in its plan names and features, FAQ, cancel reasons, retention coupon,
-support contact and address (:mod:`tests.reliability.xss_portal`); the
+support contact and address (:mod:`tests.helpers.xss_portal`); the
 customer carries it in every free-text field (from the order page, the
 details page, and straight through the store for a field they cannot edit)
 and sends it as a search query, a feedback comment and a cancellation
@@ -23,13 +23,12 @@ from markupsafe import escape
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
-from app.factory import create_app
 from app.outbox.mails import render_mail
-from tests.conftest import DEMO_CONFIG
-from tests.portal.helpers import csrf_token, stored
-from tests.reliability.test_xss import check_mail, page
-from tests.reliability.xss import CASES, MERCHANTS, one_line
-from tests.reliability.xss_portal import (
+from tests.helpers.app import DEMO_CONFIG, make_app
+from tests.helpers.orders import stored
+from tests.helpers.portal import csrf_token
+from tests.helpers.xss import CASES, MERCHANTS, check_mail, one_line, page
+from tests.helpers.xss_portal import (
     STORE_ONLY,
     join_with_payloads,
     signed_in,
@@ -47,16 +46,10 @@ ACTION_KEYS = {"/A", "/OpenAction", "/Next"}  # where a dictionary is an action
 def xss_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
     config = tmp_path_factory.mktemp("config")
     write_portal_merchants(config, DEMO_CONFIG)
-    return create_app(
-        {
-            "PORTICO_INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")),
-            "PORTICO_CONFIG_DIR": str(config),
-            "PORTICO_SECRET_KEY": "xss-portal-sweep-secret",
-            "PORTICO_BASE_URL": "http://portico.test",
-            "PORTICO_MIN_FILL_SECONDS": "0",
-            "PORTICO_SIGNUP_RATE_LIMIT": "1000000 per minute",
-            "PORTICO_SMTP_URL": "",
-        }
+    return make_app(
+        tmp_path_factory.mktemp("instance"),
+        config,
+        PORTICO_SIGNUP_RATE_LIMIT="1000000 per minute",
     )
 
 

@@ -13,7 +13,7 @@ from app.config.loader import load_merchant
 from app.signup.formtoken import FormTokens, InvalidFormToken, TokenProblem
 from app.signup.service import SignupRequest, SignupService
 from app.store import TinyDBStore
-from tests.conftest import DEMO_CONFIG
+from tests.helpers.app import DEMO_CONFIG
 
 SECRET = "form-token-test-secret"
 

@@ -12,8 +12,9 @@ from app.store import TinyDBStore, datafiles
 from app.store.migrate import latest_version
 from app.store.postgres import PostgresStore
 from app.store.transfer import differences
-from tests.billing.conftest import Clock, Shop, make_config
-from tests.stores import new_schema
+from tests.helpers.billing import Shop, make_config
+from tests.helpers.clock import Clock
+from tests.helpers.stores import new_schema
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from app.store import CorruptData, NotFound, Store, TinyDBStore, datafiles
-from tests.stores import journaled_store
+from tests.helpers.stores import journaled_store
 
 
 def add_customer(store: Store, merchant: str, id: str) -> None:

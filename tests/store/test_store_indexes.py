@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.store import TinyDBStore, indexes
-from tests.stores import journaled_store, stored_tables
+from tests.helpers.stores import journaled_store, stored_tables
 
 # 1, True and "1" are different values to the store; a list is a value no index holds.
 VALUES = st.sampled_from([None, True, False, 0, 1, "1", "a", "b", [1]])

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.store import CorruptData, TinyDBStore, datafiles, files, journal
-from tests.stores import stored_tables
+from tests.helpers.stores import stored_tables
 
 BALLAST = "x" * 4000  # makes a file "big" for a store that journals from 4 000 bytes on
 

@@ -16,7 +16,7 @@ import pytest
 from app.store import LockTimeout, StoreError, TinyDBStore
 from app.store.migrate import latest_version, migrations, upgrade
 from app.store.postgres import WRITE_LOCKS, PostgresStore
-from tests.stores import new_schema
+from tests.helpers.stores import new_schema
 
 spawn = multiprocessing.get_context("spawn")
 

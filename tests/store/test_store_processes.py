@@ -3,7 +3,7 @@
 Children are started with the ``spawn`` method (as unlike the parent as a
 gunicorn worker can be) and run the module-level functions below. Each test
 runs on a store that writes its data file whole and on one that journals
-(:func:`tests.stores.journaled_store`: every commit journaled, folds often).
+(:func:`tests.helpers.stores.journaled_store`: every commit journaled, folds often).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from app.store import TinyDBStore, datafiles, files, journal
-from tests.stores import journaled_store, stored_tables
+from tests.helpers.stores import journaled_store, stored_tables
 
 pytestmark = pytest.mark.slow
 

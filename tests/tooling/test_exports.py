@@ -15,7 +15,7 @@ from app.cli import main
 from app.reports.exports import COLUMNS, safe_cell
 from app.settings import load_settings
 from app.store import open_store
-from tests.conftest import DEMO_CONFIG
+from tests.helpers.app import DEMO_CONFIG
 
 HOSTILE = [
     "Müller, Jürgen",

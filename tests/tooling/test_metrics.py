@@ -19,8 +19,8 @@ from app.cli import main
 from app.reports import metrics
 from app.reports.preview import PreviewTokens
 from app.store import Store
-from tests.conftest import DEMO_CONFIG
-from tests.web.test_order_page import VALID, open_form, stored
+from tests.helpers.app import DEMO_CONFIG
+from tests.helpers.orders import VALID, open_form, stored
 
 SINCE = datetime(2025, 1, 1, tzinfo=UTC)
 UNTIL = datetime(2026, 1, 1, tzinfo=UTC)

@@ -15,8 +15,8 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from app.cli import main
 from app.reports.preview import SALT, PreviewTokens
 from app.web.portal.auth import SignInFormTokens
-from tests.conftest import DEMO_CONFIG, DEMO_MERCHANTS
-from tests.web.test_order_page import VALID, stored
+from tests.helpers.app import DEMO_CONFIG, DEMO_MERCHANTS
+from tests.helpers.orders import VALID, stored
 
 SECRET = "test-secret-key-for-signing-only"
 PAGES = ("order", "portal", "fields", "metrics", "metrics.csv")

@@ -10,23 +10,15 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from app.factory import create_app
-from tests.conftest import DEMO_CONFIG
+from tests.helpers.app import DEMO_CONFIG, make_app
 
 BROKEN = 'merchant:\n  name: Stromma\n  email: "<script>alert(1)</script>"\n'
 
 
-def make_app(tmp_path: Path, environment: str) -> tuple[Flask, Path]:
+def served_app(tmp_path: Path, environment: str) -> tuple[Flask, Path]:
     config = tmp_path / "config"
     shutil.copytree(DEMO_CONFIG / "merchants", config / "merchants")
-    app = create_app(
-        {
-            "PORTICO_INSTANCE_DIR": str(tmp_path / "instance"),
-            "PORTICO_CONFIG_DIR": str(config),
-            "PORTICO_SECRET_KEY": "k",
-            "PORTICO_ENV": environment,
-        }
-    )
+    app = make_app(tmp_path / "instance", config, PORTICO_ENV=environment)
     return app, config / "merchants" / "stromma.yaml"
 
 
@@ -41,7 +33,7 @@ def registry_errors(caplog: pytest.LogCaptureFixture) -> list[str]:
 def test_a_broken_file_is_logged_once_per_change_and_shown_in_development(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app, path = make_app(tmp_path, "development")
+    app, path = served_app(tmp_path, "development")
     client = app.test_client()
     good = path.read_text(encoding="utf-8")
     assert client.get("/stromma/order?lang=en").status_code == 200
@@ -70,7 +62,7 @@ def test_a_broken_file_is_logged_once_per_change_and_shown_in_development(
 
 
 def test_production_shows_only_a_generic_503(tmp_path: Path) -> None:
-    app, path = make_app(tmp_path, "production")
+    app, path = served_app(tmp_path, "production")
     path.write_text(BROKEN, encoding="utf-8")
     response = app.test_client().get("/stromma/order?lang=en", base_url="https://localhost")
     html = response.get_data(as_text=True)

@@ -4,20 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.factory import create_app
-from tests.conftest import DEMO_CONFIG
-from tests.web.test_order_page import VALID, open_form, stored
-
-
-def make_app(instance_dir: Path, **overrides: str):
-    return create_app(
-        {
-            "PORTICO_INSTANCE_DIR": str(instance_dir),
-            "PORTICO_CONFIG_DIR": str(DEMO_CONFIG),
-            "PORTICO_SECRET_KEY": "k" * 32,
-            **overrides,
-        }
-    )
+from tests.helpers.app import make_app
+from tests.helpers.orders import VALID, open_form, stored
 
 
 def test_a_form_sent_faster_than_a_person_can_type_is_refused(instance_dir: Path) -> None:

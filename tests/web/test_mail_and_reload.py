@@ -3,55 +3,19 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import time
-from email import message_from_bytes, policy
 from pathlib import Path
 
-import pytest
-from aiosmtpd.controller import Controller
-
-from app.factory import create_app
-from tests.conftest import DEMO_CONFIG, mails_sent
-from tests.web.test_order_page import VALID, open_form, stored
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    with socket.socket() as probe:  # aiosmtpd checks its own port, so it needs a real one
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield controller, inbox
-    controller.stop()
+from tests.helpers.app import DEMO_CONFIG, mails_sent, make_app
+from tests.helpers.mail import Mailbox
+from tests.helpers.orders import VALID, open_form, stored
 
 
 def test_confirmation_mail_goes_out_over_smtp_in_the_customers_language(
-    instance_dir: Path, smtp
+    instance_dir: Path, mailbox: Mailbox
 ) -> None:
-    controller, inbox = smtp
-    app = create_app(
-        {
-            "PORTICO_INSTANCE_DIR": str(instance_dir),
-            "PORTICO_CONFIG_DIR": str(DEMO_CONFIG),
-            "PORTICO_SECRET_KEY": "k" * 32,
-            "PORTICO_MIN_FILL_SECONDS": "0",
-            "PORTICO_SMTP_URL": f"smtp://127.0.0.1:{controller.port}",
-        }
-    )
+    inbox = mailbox
+    app = make_app(instance_dir, PORTICO_SMTP_URL=mailbox.smtp_url)
     client = app.test_client()
     token = open_form(client, "stromma", "?lang=sv")
     response = client.post("/stromma/order?lang=sv", data={**VALID["stromma"], "form_token": token})
@@ -69,15 +33,8 @@ def test_confirmation_mail_goes_out_over_smtp_in_the_customers_language(
 
 
 def test_unreachable_smtp_keeps_the_signup_and_the_mail_pending(instance_dir: Path) -> None:
-    app = create_app(
-        {
-            "PORTICO_INSTANCE_DIR": str(instance_dir),
-            "PORTICO_CONFIG_DIR": str(DEMO_CONFIG),
-            "PORTICO_SECRET_KEY": "k" * 32,
-            "PORTICO_MIN_FILL_SECONDS": "0",
-            "PORTICO_SMTP_URL": "smtp://127.0.0.1:9",  # nothing listens on the discard port
-        }
-    )
+    # Nothing listens on the discard port.
+    app = make_app(instance_dir, PORTICO_SMTP_URL="smtp://127.0.0.1:9")
     client = app.test_client()
     token = open_form(client, "stromma")
     response = client.post("/stromma/order", data={**VALID["stromma"], "form_token": token})
@@ -93,13 +50,7 @@ def test_an_edited_merchant_file_is_served_without_restart(
 ) -> None:
     merchants = tmp_path / "config" / "merchants"
     shutil.copytree(DEMO_CONFIG / "merchants", merchants)
-    app = create_app(
-        {
-            "PORTICO_INSTANCE_DIR": str(instance_dir),
-            "PORTICO_CONFIG_DIR": str(tmp_path / "config"),
-            "PORTICO_SECRET_KEY": "k",
-        }
-    )
+    app = make_app(instance_dir, tmp_path / "config")
     client = app.test_client()
     assert "Start watching today" in client.get("/stromma/order?lang=en").get_data(as_text=True)
     form_before = app.extensions["portico"].order_forms._classes.copy()

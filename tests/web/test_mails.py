@@ -23,15 +23,14 @@ from flask import Flask, current_app
 import app.outbox.notifications
 from app.cli import main
 from app.core.clock import parse_iso, utc_now
-from app.factory import create_app
 from app.outbox import mails
 from app.outbox.mails import MAX_ATTEMPTS, Delivery, deliver_pending
 from app.outbox.notifications import mail_notification
 from app.settings import THEMES_DIR
 from app.store import files
-from tests.billing.conftest import BASE, GOOD_CARD
-from tests.conftest import mails_sent
-from tests.web.test_order_page import open_form, stored
+from tests.helpers.app import mails_sent, make_app
+from tests.helpers.billing import BASE, GOOD_CARD
+from tests.helpers.orders import open_form, stored
 
 SLUG = "shop"
 MERCHANT = BASE["merchant"]["name"]  # "Grüße & Söhne GmbH": escaping shows
@@ -74,16 +73,7 @@ def shop_app(tmp_path: Path, instance_dir: Path) -> Flask:
     (merchants / f"{SLUG}.yaml").write_text(
         yaml.safe_dump(BASE, allow_unicode=True, sort_keys=False), encoding="utf-8"
     )
-    return create_app(
-        {
-            "PORTICO_INSTANCE_DIR": str(instance_dir),
-            "PORTICO_CONFIG_DIR": str(tmp_path / "config"),
-            "PORTICO_SECRET_KEY": "test-secret-key-for-signing-only",
-            "PORTICO_BASE_URL": "http://portico.test",
-            "PORTICO_SMTP_URL": "",
-            "PORTICO_MIN_FILL_SECONDS": "0",
-        }
-    )
+    return make_app(instance_dir, tmp_path / "config")
 
 
 def deliver_all(merchant: str) -> list[Delivery]:
@@ -511,7 +501,7 @@ def test_writing_a_mail_with_an_attachment_leaves_the_global_random_state_alone(
 
 def test_replies_go_to_the_merchants_support_address() -> None:
     from app.outbox import templates
-    from tests.billing.conftest import demo_config
+    from tests.helpers.billing import demo_config
 
     config = demo_config("acme")
     mail = templates.compose(

@@ -4,60 +4,16 @@ from __future__ import annotations
 
 import re
 import shutil
-from email import message_from_bytes
-from email.message import Message
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import DEMO_MERCHANTS, mails_sent
+from tests.helpers.app import DEMO_CONFIG, DEMO_MERCHANTS, mails_sent, make_app
+from tests.helpers.orders import VALID, open_form, outbox, stored
 
-CARD = {"card_number": "4242 4242 4242 4242", "card_expiry": "12 / 30", "card_cvc": "123"}
 LANGUAGES = {"acme": ("de", "en"), "stromma": ("sv", "en"), "thistle": ("en", "de")}
-VALID = {
-    "acme": {
-        "plan": "business",
-        "payment_method": "invoice",
-        "email": "Jana@Example.COM",
-        "customer_type": "business",
-        "company": "Kunde GmbH",
-        "vat_id": "DE 136 695 976",
-        "first_name": "Jana",
-        "last_name": "Schmidt",
-        "street": "Unter den Linden 5",
-        "country": "DE",
-        "postal_code": "10117",
-        "city": "Berlin",
-        "phone": "030 1234567",
-        "terms": "y",
-    },
-    "stromma": {
-        "plan": "premium",
-        "email": "sven@example.se",
-        "name": "Sven Svensson",
-        "marketing": "y",
-        "terms": "y",
-        **CARD,
-    },
-    "thistle": {
-        "plan": "office-small",
-        "payment_method": "card",
-        "email": "ops@example.co.uk",
-        "full_name": "Morag Campbell",
-        "company": "Campbell & Sons",
-        "po_number": "PO-2026/7",
-        "phone": "0131 496 0000",
-        "shipping_street": "1 Princes St",
-        "shipping_city": "Edinburgh",
-        "shipping_country": "GB",
-        "shipping_postcode": "eh2 2ey",
-        "terms": "y",
-        **CARD,
-    },
-}
 REQUIRED = {
     "acme": {
         "email",
@@ -84,34 +40,6 @@ REQUIRED = {
         "terms",
     },
 }
-
-
-def form_token(html: str) -> str:
-    match = re.search(r'name="form_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'value="([^"]+)"[^>]*name="form_token"', html
-    )
-    assert match, "the page has no form token"
-    return match.group(1)
-
-
-def open_form(client: FlaskClient, merchant: str, query: str = "") -> str:
-    response = client.get(f"/{merchant}/order{query}")
-    assert response.status_code == 200
-    return form_token(response.get_data(as_text=True))
-
-
-def stored(app: Flask, merchant: str, collection: str, **equals: Any) -> list[dict]:
-    with app.extensions["portico"].store.read(merchant) as tx:
-        return tx.collection(collection).find(**equals)
-
-
-def outbox(instance_dir: Path) -> list[Message]:
-    folder = instance_dir / "outbox"
-    return (
-        [message_from_bytes(p.read_bytes()) for p in sorted(folder.glob("*.eml"))]
-        if folder.exists()
-        else []
-    )
 
 
 @pytest.mark.parametrize("merchant", DEMO_MERCHANTS)
@@ -323,12 +251,8 @@ def test_svg_logo_is_served_under_a_sandbox_policy(client: FlaskClient) -> None:
 def test_broken_merchant_answers_503_and_others_keep_serving(
     tmp_path: Path, instance_dir: Path
 ) -> None:
-    from app.factory import create_app
-
     merchants = tmp_path / "config" / "merchants"
     merchants.mkdir(parents=True)
-    from tests.conftest import DEMO_CONFIG
-
     for slug in ("stromma",):
         (merchants / f"{slug}.yaml").write_text(
             (DEMO_CONFIG / "merchants" / f"{slug}.yaml").read_text(encoding="utf-8"),
@@ -336,13 +260,7 @@ def test_broken_merchant_answers_503_and_others_keep_serving(
         )
         shutil.copytree(DEMO_CONFIG / "merchants" / slug, merchants / slug)
     (merchants / "broken.yaml").write_text("merchant: [oops\n", encoding="utf-8")
-    app = create_app(
-        {
-            "PORTICO_INSTANCE_DIR": str(instance_dir),
-            "PORTICO_CONFIG_DIR": str(tmp_path / "config"),
-            "PORTICO_SECRET_KEY": "k",
-        }
-    )
+    app = make_app(instance_dir, tmp_path / "config")
     client = app.test_client()
     response = client.get("/broken/order")
     assert response.status_code == 503
@@ -424,9 +342,6 @@ def test_a_valid_coupon_is_redeemed(app: Flask, client: FlaskClient) -> None:
 def test_success_inside_a_frame_can_send_the_whole_window_on(
     tmp_path: Path, instance_dir: Path
 ) -> None:
-    from app.factory import create_app
-    from tests.conftest import DEMO_CONFIG
-
     merchants = tmp_path / "merchants"
     shutil.copytree(DEMO_CONFIG / "merchants" / "stromma", merchants / "stromma")
     source = (DEMO_CONFIG / "merchants" / "stromma.yaml").read_text(encoding="utf-8")
@@ -437,8 +352,7 @@ def test_success_inside_a_frame_can_send_the_whole_window_on(
         source + "embed:\n  allowed_origins: ['https://stromma.example']\n  success: top\n",
         encoding="utf-8",
     )
-    app = create_app({"PORTICO_INSTANCE_DIR": str(instance_dir), "PORTICO_CONFIG_DIR": str(tmp_path),
-                      "PORTICO_SECRET_KEY": "k", "PORTICO_MIN_FILL_SECONDS": "0"})  # fmt: skip
+    app = make_app(instance_dir, tmp_path)
     client = app.test_client()
     query = "?embed=1&origin=https://stromma.example"
     token = open_form(client, "stromma", query)

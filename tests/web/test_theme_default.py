@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import DEMO_CONFIG, DEMO_MERCHANTS, ROOT, mails_sent
-from tests.web.test_order_page import VALID, open_form
+from tests.helpers.app import DEMO_CONFIG, DEMO_MERCHANTS, ROOT, mails_sent
+from tests.helpers.orders import VALID, open_form
 
 THEMES = ROOT / "themes"
 WIDGETS_YAML = """

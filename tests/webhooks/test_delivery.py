@@ -19,10 +19,11 @@ from app.cli import main
 from app.core.clock import parse_iso
 from app.outbox.webhooks import delivery
 from app.outbox.worker import DeliveryWorker
-from tests.conftest import mails_sent
-from tests.portal.helpers import Clock, sign_up
-from tests.web.test_order_page import stored
-from tests.webhooks.conftest import SECRET, SECRET_ENV, Receiver, make_app
+from tests.helpers.app import app_settings, mails_sent, make_app
+from tests.helpers.clock import Clock
+from tests.helpers.orders import stored
+from tests.helpers.portal import sign_up
+from tests.helpers.webhooks import SECRET, SECRET_ENV, Receiver
 
 
 def deliver(app: Flask) -> delivery.Run:
@@ -56,7 +57,7 @@ def test_a_failing_endpoint_gets_the_event_once_after_retries_and_a_restart(
     assert deliver(app).retrying == 0  # not due yet: backoff
 
     clock.advance(hours=1)
-    restarted = make_app(instance_dir, config_dir, clock)  # a new app and store, same folder
+    restarted = make_app(instance_dir, config_dir, clock=clock)  # a new app and store, same folder
     assert deliver(restarted).retrying == 1
     clock.advance(hours=1)
     assert deliver(restarted).delivered == 1
@@ -97,7 +98,7 @@ def test_two_workers_at_once_send_each_event_once(
     for n in range(4):
         sign_up(client, "stromma", f"customer{n}@example.se")
     receiver.delay = 0.1  # both workers are busy sending at the same time
-    workers = [app, make_app(instance_dir, config_dir, clock)]
+    workers = [app, make_app(instance_dir, config_dir, clock=clock)]
     start = threading.Barrier(len(workers))
     runs: list[delivery.Run] = []
 
@@ -183,21 +184,12 @@ def test_the_serve_worker_delivers_in_the_background_and_stops(
     assert mail["sent_at"] and mail["attempts"] == 2
 
 
-def cli_environment(instance_dir: Path, config_dir: Path) -> dict[str, str]:
-    return {
-        "PORTICO_INSTANCE_DIR": str(instance_dir),
-        "PORTICO_CONFIG_DIR": str(config_dir),
-        "PORTICO_SECRET_KEY": "webhook-test-secret-key-0123456789",
-        "PORTICO_SMTP_URL": "",
-    }
-
-
 def test_the_deliver_and_log_commands(
     app: Flask, instance_dir: Path, config_dir: Path, receiver: Receiver
 ) -> None:
     receiver.fail("/other", 500)
     sign_up(app.test_client(), "stromma", "sven@example.se")
-    env = cli_environment(instance_dir, config_dir)
+    env = app_settings(instance_dir, config_dir)
     sent = CliRunner().invoke(main, ["webhooks", "deliver"], env=env)
     assert sent.exit_code == 0, sent.output
     assert "stromma: 1 webhook(s) delivered, 1 to retry, 0 failed" in sent.output
@@ -233,7 +225,7 @@ def test_an_unknown_merchant_is_a_clear_error(
     command: list[str], instance_dir: Path, config_dir: Path
 ) -> None:
     result = CliRunner().invoke(
-        main, ["webhooks", *command], env=cli_environment(instance_dir, config_dir)
+        main, ["webhooks", *command], env=app_settings(instance_dir, config_dir)
     )
     assert result.exit_code == 1
     assert "no merchant 'nobody'" in result.output

@@ -9,14 +9,8 @@ import pytest
 
 from app.billing.gateways import PaymentDeclined
 from app.store import TinyDBStore
-from tests.billing.conftest import (
-    DECLINED_CARD,
-    GOOD_CARD,
-    NO_FUNDS_CARD,
-    Clock,
-    Shop,
-    make_config,
-)
+from tests.helpers.billing import DECLINED_CARD, GOOD_CARD, NO_FUNDS_CARD, Shop, make_config
+from tests.helpers.clock import Clock
 
 
 @pytest.fixture

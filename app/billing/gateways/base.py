@@ -41,6 +41,8 @@ FAILURE_CODES = (
     "expired_card",
     "debit_failed",
     "no_payment_method",
+    "authentication_required",  # the bank wants the customer to confirm (3-D Secure)
+    "authentication_failed",
 )
 
 
@@ -69,7 +71,21 @@ class SepaDetails:
         return f"SepaDetails(iban='{self.iban[:4]}…{self.iban[-4:]}')"
 
 
-PaymentDetails = CardDetails | SepaDetails
+@dataclass(frozen=True)
+class StripeCardDetails:
+    """What the browser sends after Stripe.js confirmed a card: intent ids, no card data.
+
+    ``purpose`` is what the SetupIntent was made for (``signup:<form nonce>`` or
+    ``portal:<customer id>``): an intent made for another form or customer is refused.
+    ``payment_intent`` is a PaymentIntent the browser confirmed after a 3-D Secure challenge.
+    """
+
+    setup_intent: str
+    purpose: str
+    payment_intent: str | None = None
+
+
+PaymentDetails = CardDetails | SepaDetails | StripeCardDetails
 
 
 @dataclass(frozen=True)
@@ -139,6 +155,12 @@ def failure_message(code: str | None, t: NullTranslations) -> str:
         "expired_card": t.gettext("Your card has expired. Please use another card."),
         "debit_failed": t.gettext("The direct debit failed. Please check your bank details."),
         "no_payment_method": t.gettext("Please add a payment method."),
+        "authentication_required": t.gettext(
+            "Your bank asks you to confirm this payment. Please pay it in your account."
+        ),
+        "authentication_failed": t.gettext(
+            "Your bank could not confirm the payment. Please try again or use another card."
+        ),
     }
     return messages.get(code or "", t.gettext("The payment failed. Please try again."))
 
@@ -153,5 +175,9 @@ def details_message(error: InvalidPaymentDetails, t: NullTranslations) -> str:
         "invalid_iban": t.gettext("This IBAN is not valid."),
         "missing_holder": t.gettext("Please enter the account holder's name."),
         "details_required": t.gettext("Please enter your payment details."),
+        "card_needs_javascript": t.gettext(
+            "Card payment needs JavaScript. Please turn it on or choose another payment method."
+        ),
+        "card_not_confirmed": t.gettext("Your card was not confirmed. Please enter it again."),
     }
     return messages.get(error.code, t.gettext("Please check your payment details."))

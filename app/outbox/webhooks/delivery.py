@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from app.config.envnames import EnvNamespace
 from app.config.loader import LoadedMerchant
 from app.config.models import MerchantConfig
 from app.config.registry import MerchantRegistry
@@ -131,6 +132,7 @@ def deliver_due(
         run.skipped = "its file has errors (run portico check)"
         return run
     fan_out(store, loaded.slug, loaded.config, clock())
+    namespace = EnvNamespace.of(loaded.slug, loaded.path.parent)
     tried: set[str] = set()
     while batch := _claim(store, loaded.slug, clock(), tried):
         with store.read(loaded.slug) as tx:
@@ -140,7 +142,7 @@ def deliver_due(
         for entry in batch:
             tried.add(entry["id"])
             changes = _attempt(
-                loaded.slug, entry, events[entry["event_id"]], clock(), post, environ
+                loaded.slug, entry, events[entry["event_id"]], clock(), post, environ, namespace
             )
             with store.write(loaded.slug) as tx:
                 tx.collection("webhook_deliveries").update(entry["id"], changes)
@@ -175,8 +177,13 @@ def _attempt(
     now: datetime,
     post: Post,
     environ: Mapping[str, str],
+    namespace: EnvNamespace | None = None,
 ) -> dict[str, Any]:
-    """Send one delivery; returns the changes that record how it went."""
+    """Send one delivery; returns the changes that record how it went.
+
+    The signing secret is read only from a variable in the merchant's own namespace
+    (``PORTICO_<SLUG>_…``), whatever the delivery record says: never the operator's
+    ``PORTICO_SECRET_KEY`` or another merchant's secret."""
     attempts = entry["attempts"] + 1
     changes: dict[str, Any] = {
         "attempts": attempts,
@@ -184,9 +191,15 @@ def _attempt(
         "claimed_until": None,
         "last_status": None,
     }
-    secret = environ.get(entry["secret_env"])
+    namespace = namespace or EnvNamespace(merchant)
+    outside = namespace.problem(entry["secret_env"])
+    secret = None if outside else environ.get(entry["secret_env"])
     if event is None:
         error = "the event is no longer stored"
+    elif outside:
+        # The variable's name only, never its value.
+        log.error("webhook %s of %s: secret_env refused: %s", entry["id"], merchant, outside)
+        error = f"not sent: the signing secret's variable {outside}"
     elif not secret:
         error = f"not sent: the environment variable {entry['secret_env']} (the signing secret) is not set"
     else:

@@ -125,6 +125,12 @@
     });
   }
 
+  // A card the payment provider refused (stripe-card.js): the form may be sent again.
+  form.addEventListener('portico:unlock', () => {
+    sending = false;
+    if (button) button.disabled = false;
+  });
+
   // Back from the next page (bfcache): the form may be sent again.
   window.addEventListener('pageshow', (event) => {
     if (event.persisted && button) button.disabled = sending = false;

@@ -2,11 +2,14 @@
 
 Each test session works in a schema of its own (``search_path`` in the
 connection URL), created, migrated and dropped by the session, so runs on
-one database never see each other's rows; each test starts from empty tables.
+one database never see each other's rows, and neither do the worker processes
+of one parallel run (``pytest -n``: each is a session of its own, and the
+schema name carries its process id); each test starts from empty tables.
 Without the variable the PostgreSQL cases skip and say why; with it (CI sets
 it) an unreachable server is a failure, never a skip.
 
-``tests/conftest.py`` imports the fixtures, so every test folder can use them.
+The fixtures (``postgres_url``, ``postgres_store``, ``any_store``) are in
+``tests/conftest.py``, so every test folder can use them.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ import pytest
 from psycopg import sql
 
 from app.store import Store, TinyDBStore, datafiles, files, journal
-from app.store.migrate import upgrade
 from app.store.postgres import PostgresStore
 
 POSTGRES_URL = os.environ.get("PORTICO_TEST_POSTGRES", "")
@@ -46,7 +48,9 @@ def new_schema() -> Iterator[str]:
     """A connection URL to a new, empty schema, dropped afterwards."""
     if not POSTGRES_URL:
         pytest.skip("PORTICO_TEST_POSTGRES not set: no PostgreSQL here")
-    schema = f"portico_test_{os.getpid()}_{secrets.token_hex(4)}"
+    # The xdist worker (gw0, gw1 …) and the process in the name: whose schema it is.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    schema = f"portico_test_{worker}_{os.getpid()}_{secrets.token_hex(4)}"
     try:
         admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as error:
@@ -59,36 +63,9 @@ def new_schema() -> Iterator[str]:
             admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A connection URL to a fresh, migrated schema of this session's own."""
-    with new_schema() as url:
-        upgrade(url)
-        yield url
-
-
 def empty_tables(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("TRUNCATE documents, sequences")
-
-
-@pytest.fixture
-def postgres_store(postgres_url: str) -> Iterator[PostgresStore]:
-    """The PostgreSQL store over empty tables."""
-    empty_tables(postgres_url)
-    store = PostgresStore(postgres_url, lock_timeout=30)
-    yield store
-    store.close()
-
-
-@pytest.fixture(params=STORES)
-def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    """Each store in turn: a test taking this runs once per store."""
-    if request.param == "postgresql":
-        return request.getfixturevalue("postgres_store")
-    if request.param == "tinydb-journal":
-        return journaled_store(tmp_path / "data")
-    return TinyDBStore(tmp_path / "data")
 
 
 def journaled_store(data_dir: Path) -> TinyDBStore:

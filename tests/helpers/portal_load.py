@@ -34,7 +34,7 @@ from urllib.parse import urlencode
 from app.portal import PortalServices
 from app.portal.tokens import DIRECT
 from app.store import open_store
-from tests.reliability.harness import (
+from tests.helpers.harness import (
     MERCHANTS,
     SECRET_KEY,
     ClientPlan,
@@ -43,7 +43,7 @@ from tests.reliability.harness import (
     _retrying,
     read_data_file,
 )
-from tests.web.test_order_page import VALID, form_token
+from tests.helpers.orders import VALID, form_token
 
 DETAIL = {"acme": "company", "stromma": "name", "thistle": "company"}  # a required text field
 CANCEL_REASON = {"acme": "too_expensive", "stromma": "price"}

@@ -15,7 +15,7 @@ longer ``make soak``):
   plain ``json``, and checks them against what the clients were told.
 
 Portal changes by signed-in customers are the clients of
-``portal_load.py``, noted in the same kind of files and checked over the same
+:mod:`tests.helpers.portal_load`, noted in the same kind of files and checked over the same
 data files.
 """
 
@@ -26,7 +26,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -38,9 +37,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from tests.conftest import DEMO_CONFIG, ROOT
-from tests.stores import stored_tables
-from tests.web.test_order_page import VALID, form_token
+from tests.helpers.app import ROOT, app_settings
+from tests.helpers.net import free_port
+from tests.helpers.orders import VALID, form_token
+from tests.helpers.stores import stored_tables
 
 MERCHANTS = ("acme", "stromma", "thistle")
 SECRET_KEY = "load-test-secret-key-shared-across-restarts"
@@ -50,12 +50,6 @@ TRANSIENT = (OSError, http.client.HTTPException)  # refused, reset, cut short, t
 def soak_seconds() -> float:
     """``PORTICO_SOAK_SECONDS``: run each load for this long instead of the quick default."""
     return float(os.environ.get("PORTICO_SOAK_SECONDS") or 0)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Gunicorn:
@@ -80,18 +74,14 @@ class Gunicorn:
         self.starts = 0
 
     def environment(self) -> dict[str, str]:
-        return {
-            **os.environ,
-            "PORTICO_INSTANCE_DIR": str(self.instance_dir),
-            "PORTICO_CONFIG_DIR": str(DEMO_CONFIG),
-            "PORTICO_SECRET_KEY": SECRET_KEY,
-            "PORTICO_BASE_URL": self.url,
-            "PORTICO_SMTP_URL": "",
-            "PORTICO_MIN_FILL_SECONDS": "0",
+        settings = app_settings(
+            self.instance_dir,
+            PORTICO_SECRET_KEY=SECRET_KEY,
+            PORTICO_BASE_URL=self.url,
             # Every client comes from 127.0.0.1: the per-address limit would stop the load.
-            "PORTICO_SIGNUP_RATE_LIMIT": "1000000 per minute",
-            **self.env,
-        }
+            PORTICO_SIGNUP_RATE_LIMIT="1000000 per minute",
+        )
+        return {**os.environ, **settings, **self.env}
 
     def start(self, timeout: float = 30) -> None:
         log = self.log_path.open("ab")

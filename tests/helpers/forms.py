@@ -1,4 +1,4 @@
-"""Helpers building forms from YAML-like field dicts, as a merchant writes them."""
+"""Forms built from YAML-like field dicts, as a merchant writes them, and posted."""
 
 from __future__ import annotations
 

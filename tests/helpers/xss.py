@@ -1,6 +1,6 @@
 """Classic XSS payloads, a merchant with one in every text, and what "inert" means for a page.
 
-Used by ``test_xss.py`` (the HTML as served) and ``tests/browser/test_xss_browser.py``
+Used by ``tests/reliability/test_xss.py`` (the HTML as served) and ``tests/browser/test_xss_browser.py``
 (the same pages in Chromium, listening for dialogs and CSP violations).
 Merchant ``xss-<n>`` carries payload ``n`` in every text it has; the customer
 fields of a sign-up carry it too.
@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import shutil
 import unicodedata
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import yaml
+from flask.testing import FlaskClient
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -59,7 +62,7 @@ def one_line(text: str) -> str:
     return "".join(char for char in text if unicodedata.category(char) not in ("Cc", "Zl", "Zp"))
 
 
-def merchant_document(payload: str) -> dict[str, Any]:
+def merchant_document(payload: str, slug: str = "xss-0") -> dict[str, Any]:
     """A merchant with ``payload`` in every text: names, labels, help, plans, consents…"""
     p = payload
     both = {"en": p, "de": p}
@@ -76,7 +79,7 @@ def merchant_document(payload: str) -> dict[str, Any]:
         "languages": ["en", "de"],
         "branding": {
             "theme": "default",
-            "logo": "xss-logo.svg",
+            "logo": f"{slug}/logo.svg",  # in the merchant's own folder
             "colors": {"primary": "#0b5fff", "background": "#ffffff", "text": "#1a1a1a"},
         },
         "embed": {"allowed_origins": ["https://shop.example"]},
@@ -145,9 +148,11 @@ def write_merchants(config_dir: Path, demo_config: Path) -> Path:
     so pages of another merchant are there to compare)."""
     merchants = config_dir / "merchants"
     merchants.mkdir(parents=True, exist_ok=True)
-    (merchants / "xss-logo.svg").write_text(LOGO, encoding="utf-8")
     for slug, payload in CASES:
-        text = yaml.safe_dump(merchant_document(payload), allow_unicode=True, sort_keys=False)
+        (merchants / slug).mkdir(exist_ok=True)
+        (merchants / slug / "logo.svg").write_text(LOGO, encoding="utf-8")
+        document = merchant_document(payload, slug)
+        text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
         (merchants / f"{slug}.yaml").write_text(text, encoding="utf-8")
     shutil.copy(demo_config / "merchants" / "stromma.yaml", merchants)
     shutil.copytree(demo_config / "merchants" / "stromma", merchants / "stromma")
@@ -229,3 +234,27 @@ def inert_problems(html: str, payload: str) -> list[str]:
     if SSTI_RESULT in html or ">ssti<" in html:
         problems.append("merchant text was evaluated as a template")
     return problems
+
+
+def page(client: FlaskClient, url: str, payload: str, *, status: int = 200, **post) -> str:
+    """GET (or POST ``post``) ``url``: the answer ``status``, inert, under the strict policy."""
+    response = client.post(url, **post) if post else client.get(url)
+    assert response.status_code == status, (url, response.status_code)
+    html = response.get_data(as_text=True)
+    assert inert_problems(html, payload) == [], url
+    policy_header = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy_header and "unsafe-inline" not in policy_header
+    return html
+
+
+def check_mail(mail: EmailMessage, payload: str) -> None:
+    """The HTML part is inert; the headers are exactly ours, whatever the texts hold."""
+    parsed = message_from_bytes(bytes(mail), policy=policy.default)
+    headers = ["Subject", "From", "To", "Reply-To", "Date", "Message-ID", "Auto-Submitted"]
+    headers += ["MIME-Version", "Content-Type", "Content-Language"]
+    assert sorted(parsed.keys()) == sorted(headers)
+    assert parsed["To"] == EMAIL
+    html = parsed.get_body(("html",)).get_content()
+    assert inert_problems(html, payload) == []
+    text = parsed.get_body(("plain",)).get_content()
+    assert payload.strip() in text or "Shop" in text

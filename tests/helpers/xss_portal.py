@@ -1,11 +1,11 @@
-"""The XSS merchants of :mod:`tests.reliability.xss`, with a portal full of payloads too.
+"""The XSS merchants of :mod:`tests.helpers.xss`, with a portal full of payloads too.
 
 Merchant ``xss-<n>`` also carries payload ``n`` in its FAQ (questions and
 answers), cancel reasons, retention coupon and support phone, lets the
 customer edit the free-text fields (and keep a payload in the details error
 summary through ``pattern_message``), and shows two ``portal: read`` fields:
 the ``kind`` choice and a ``reference`` only the store can fill. Used by
-``test_xss_portal.py`` and ``tests/browser/test_xss_portal_browser.py``.
+``tests/reliability/test_xss_portal.py`` and ``tests/browser/test_xss_portal_browser.py``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.portal.tokens import DIRECT
-from tests.portal.helpers import confirm
-from tests.reliability.xss import CASES, EMAIL, merchant_document, signup_data, write_merchants
-from tests.web.test_order_page import form_token
+from tests.helpers.orders import form_token
+from tests.helpers.portal import confirm
+from tests.helpers.xss import CASES, EMAIL, merchant_document, signup_data, write_merchants
 
 PORTAL_ACCESS = {"full_name": "edit", "company": "edit", "notes": "edit", "code": "edit"}
 PORTAL_ACCESS |= {"kind": "read", "size": "read"}
@@ -29,9 +29,9 @@ STORE_ONLY = "reference"  # a read-only field the customer cannot fill: the stor
 _SIGN_INS = count()
 
 
-def portal_document(payload: str) -> dict[str, Any]:
+def portal_document(payload: str, slug: str) -> dict[str, Any]:
     p = payload
-    document = merchant_document(p)
+    document = merchant_document(p, slug)
     fields = document["order_page"]["fields"]
     for field in fields:
         if field["name"] in PORTAL_ACCESS:
@@ -61,7 +61,7 @@ def write_portal_merchants(config_dir: Path, demo_config: Path) -> Path:
     """:func:`write_merchants`, each ``xss-<n>`` with the portal of :func:`portal_document`."""
     merchants = write_merchants(config_dir, demo_config)
     for slug, payload in CASES:
-        text = yaml.safe_dump(portal_document(payload), allow_unicode=True, sort_keys=False)
+        text = yaml.safe_dump(portal_document(payload, slug), allow_unicode=True, sort_keys=False)
         (merchants / f"{slug}.yaml").write_text(text, encoding="utf-8")
     return merchants
 

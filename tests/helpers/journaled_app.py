@@ -1,6 +1,6 @@
 """Portico as gunicorn loads it, on a TinyDB store that journals every commit.
 
-The store's settings are those of :func:`tests.stores.journaled_store`: each
+The store's settings are those of :func:`tests.helpers.stores.journaled_store`: each
 commit is appended to the journal and the journal is folded into the data
 file whenever it outgrows it, so the load and crash tests drive both paths a
 big merchant's commits take, under real workers and real ``kill -9``.
@@ -12,7 +12,7 @@ from flask import Flask
 
 from app.factory import create_app as portico_app
 from app.store import TinyDBStore
-from tests.stores import journaled_store
+from tests.helpers.stores import journaled_store
 
 
 def create_app() -> Flask:

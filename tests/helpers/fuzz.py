@@ -1,4 +1,5 @@
-"""What the fuzzers check, importable without atheris (``test_fuzz_harnesses.py`` runs them).
+"""What the fuzzers check, importable without atheris (``tests/fuzz/test_fuzz_properties.py``
+runs them on examples, ``tests/fuzz/fuzz_*.py`` under atheris).
 
 Each ``check_*`` takes the fuzzer's bytes and raises ``AssertionError`` (or
 lets an unexpected exception through) when Portico misbehaves: anything but
@@ -20,9 +21,8 @@ from app.config.registry import installed_themes
 from app.config.yamlsource import YamlError, parse_yaml
 from app.settings import THEMES_DIR
 from app.web.mail_sender import mail_sender
+from tests.helpers.app import DEMO_CONFIG
 
-ROOT = Path(__file__).resolve().parents[2]
-DEMO_CONFIG = ROOT / "config"
 MERCHANTS = ("acme", "stromma", "thistle")
 CLEAN_ANSWERS = {303, 400, 403, 410, 413, 422, 429}
 
@@ -59,17 +59,12 @@ def check_yaml(data: bytes) -> None:
 
 @cache
 def order_app():
-    from app.factory import create_app
+    from tests.helpers.app import make_app  # the app only when a harness posts orders
 
-    return create_app(
-        {
-            "PORTICO_INSTANCE_DIR": str(_workspace() / "instance"),
-            "PORTICO_CONFIG_DIR": str(DEMO_CONFIG),
-            "PORTICO_SECRET_KEY": "fuzz-secret",
-            "PORTICO_MIN_FILL_SECONDS": "0",
-            "PORTICO_SIGNUP_RATE_LIMIT": "100000000 per minute",
-            "PORTICO_SMTP_URL": "",
-        }
+    return make_app(
+        _workspace() / "instance",
+        PORTICO_SECRET_KEY="fuzz-secret",
+        PORTICO_SIGNUP_RATE_LIMIT="100000000 per minute",
     )
 
 
