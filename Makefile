@@ -13,19 +13,26 @@ UV_VERSION := 0.13.9
 LOCK_FLAGS := --generate-hashes --universal --python-version 3.11 --quiet
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
+BUILD_STAMP := $(VENV)/.installed-build
 
 .PHONY: run test lint typecheck lock lock-upgrade translations translations-check screenshots clean browser fuzz soak bench wrk
 
+# A new venv first gets the locked build tools: the lock holds packages published only as
+# source (localstripe), which pip builds with the venv's own setuptools (--no-build-isolation).
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+$(BUILD_STAMP): requirements/build.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements/build.txt
+	touch $@
+
 # Serving needs requirements/run.txt only; tests, lint, fuzzing and benchmarks the superset.
-$(RUN_STAMP): requirements/run.txt pyproject.toml | $(BIN)/python
+$(RUN_STAMP): requirements/run.txt pyproject.toml $(BUILD_STAMP)
 	$(BIN)/pip install --quiet --require-hashes --no-deps --no-build-isolation -r requirements/run.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-$(TEST_STAMP): requirements/test.txt pyproject.toml | $(BIN)/python
+$(TEST_STAMP): requirements/test.txt pyproject.toml $(BUILD_STAMP)
 	$(BIN)/pip install --quiet --require-hashes --no-deps --no-build-isolation -r requirements/test.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@ $(RUN_STAMP)
@@ -38,6 +45,8 @@ lock: | $(BIN)/python
 		$(LOCK_FLAGS) $(UPGRADE) -o requirements/test.txt
 	$(BIN)/uv pip compile pyproject.toml requirements/build.in -c requirements/test.txt \
 		$(LOCK_FLAGS) -o requirements/run.txt
+	$(BIN)/uv pip compile requirements/build.in -c requirements/test.txt \
+		$(LOCK_FLAGS) -o requirements/build.txt
 
 lock-upgrade:
 	$(MAKE) lock UPGRADE=--upgrade
@@ -60,9 +69,12 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --silent --no-audit --no-fund; \
 	else echo "npm is not installed: the accessibility (axe-core) tests will skip"; fi
 
+# The suite runs on every core (pytest-xdist); tests that must not share the machine with
+# another load (gunicorn load, scale-out, fuzzers) form one xdist group and run in turn.
+PYTEST_WORKERS ?= auto
 test: $(TEST_STAMP) locales/.compiled browser node_modules/.package-lock.json
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

@@ -9,11 +9,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from app.factory import create_app
 from app.store.postgres import PostgresStore
 from bench import report, seed
 from bench.load import Measured
-from tests.helpers.app import DEMO_CONFIG
+from tests.helpers.app import DEMO_CONFIG, app_from
 from tests.helpers.harness import read_data_file
 from tests.helpers.orders import VALID, form_token
 from tests.helpers.stores import empty_tables
@@ -50,7 +49,7 @@ def test_a_seeded_store_is_what_sign_ups_would_have_built(
     assert len({s["nonce"] for s in data["signups"].values()}) == 40
 
     # The next real sign-up continues the numbers.
-    app = create_app(seed.app_settings(instance, DEMO_CONFIG, store))
+    app = app_from(seed.app_settings(instance, DEMO_CONFIG, store))
     client = app.test_client()
     page = client.get("/acme/order").get_data(as_text=True)
     answer = client.post("/acme/order", data={**VALID["acme"], "form_token": form_token(page)})

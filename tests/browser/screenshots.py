@@ -11,8 +11,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from app.factory import create_app
-from tests.helpers.app import DEMO_CONFIG, DEMO_MERCHANTS
+from tests.helpers.app import DEMO_MERCHANTS, make_app
 from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer
 
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -21,13 +20,7 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, 
 def main(output: Path) -> None:
     output.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as instance:
-        app = create_app(
-            {
-                "PORTICO_INSTANCE_DIR": instance,
-                "PORTICO_CONFIG_DIR": str(DEMO_CONFIG),
-                "PORTICO_SECRET_KEY": "screenshots",
-            }
-        )
+        app = make_app(instance)
         with LiveServer(app) as server, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for merchant in DEMO_MERCHANTS:

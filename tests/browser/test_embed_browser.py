@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.factory import create_app
-from tests.helpers.app import DEMO_CONFIG
+from tests.helpers.app import DEMO_CONFIG, make_app
 from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer
 from tests.helpers.orders import stored
 
@@ -76,14 +75,7 @@ def embedding(
     (merchants / "acme.yaml").write_text(
         source.replace('"http://localhost:8001"', f'"{site.url}"'), encoding="utf-8"
     )
-    app = create_app(
-        {
-            "PORTICO_INSTANCE_DIR": str(instance_dir),
-            "PORTICO_CONFIG_DIR": str(tmp_path / "config"),
-            "PORTICO_SECRET_KEY": "embed-test-secret",
-            "PORTICO_MIN_FILL_SECONDS": "0",
-        }
-    )
+    app = make_app(instance_dir, tmp_path / "config")
     with LiveServer(app) as server:
         site.portico_url = server.url
         yield server, site, app

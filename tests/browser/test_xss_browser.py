@@ -19,8 +19,7 @@ from urllib.parse import urlencode
 import pytest
 from flask import Flask
 
-from app.factory import create_app
-from tests.helpers.app import DEMO_CONFIG, mails_sent
+from tests.helpers.app import DEMO_CONFIG, mails_sent, make_app
 from tests.helpers.browser import INJECTED, LiveServer, assert_nothing_ran
 from tests.helpers.orders import form_token
 from tests.helpers.xss import ALL_AT_ONCE, EMAIL, FIELD_VALUES, signup_data, write_merchants
@@ -34,15 +33,10 @@ SLUG = "xss-all"
 def xss_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, LiveServer]]:
     config = tmp_path_factory.mktemp("config")
     write_merchants(config, DEMO_CONFIG)
-    app = create_app(
-        {
-            "PORTICO_INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")),
-            "PORTICO_CONFIG_DIR": str(config),
-            "PORTICO_SECRET_KEY": "xss-browser-secret",
-            "PORTICO_MIN_FILL_SECONDS": "0",
-            "PORTICO_SIGNUP_RATE_LIMIT": "1000000 per minute",
-            "PORTICO_SMTP_URL": "",
-        }
+    app = make_app(
+        tmp_path_factory.mktemp("instance"),
+        config,
+        PORTICO_SIGNUP_RATE_LIMIT="1000000 per minute",
     )
     with LiveServer(app) as server:
         yield app, server

@@ -17,10 +17,9 @@ from urllib.parse import quote
 import pytest
 from flask import Flask
 
-from app.factory import create_app
 from app.outbox.mails import render_mail
 from app.portal.tokens import DIRECT
-from tests.helpers.app import DEMO_CONFIG
+from tests.helpers.app import DEMO_CONFIG, make_app
 from tests.helpers.browser import LiveServer, assert_nothing_ran
 from tests.helpers.orders import stored
 from tests.helpers.xss import ALL_AT_ONCE, EMAIL
@@ -37,15 +36,7 @@ TEMPLATE = "cancellation_confirmation"
 def xss_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, LiveServer]]:
     config = tmp_path_factory.mktemp("config")
     write_portal_merchants(config, DEMO_CONFIG)
-    app = create_app(
-        {
-            "PORTICO_INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")),
-            "PORTICO_CONFIG_DIR": str(config),
-            "PORTICO_SECRET_KEY": "xss-portal-browser-secret",
-            "PORTICO_MIN_FILL_SECONDS": "0",
-            "PORTICO_SMTP_URL": "",
-        }
-    )
+    app = make_app(tmp_path_factory.mktemp("instance"), config)
     join_with_payloads(app, SLUG, ALL_AT_ONCE)
     with LiveServer(app) as server:
         yield app, server

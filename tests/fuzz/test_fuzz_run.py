@@ -24,6 +24,7 @@ HARNESSES = {
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("load")  # one load at a time (pytest -n)
 @pytest.mark.skipif(not SECONDS, reason="PORTICO_FUZZ_SECONDS not set: `make fuzz` runs these")
 @pytest.mark.parametrize("harness", sorted(HARNESSES))
 def test_the_fuzzer_finds_no_crash(harness: str) -> None:

@@ -37,7 +37,9 @@ from tests.helpers.portal_load import (
     run_portal_client,
 )
 
-pytestmark = pytest.mark.slow
+# One load at a time: a parallel run (pytest -n) keeps this module's tests, the scale-out
+# test and the fuzzers on one worker, one after another (--dist loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("load")]
 
 spawn = multiprocessing.get_context("spawn")
 CLIENTS = 6

@@ -43,7 +43,7 @@ from tests.helpers.orders import VALID, form_token
 from tests.helpers.stores import POSTGRES_URL
 from tests.helpers.webhooks import Receiver
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("load")]  # one load at a time
 
 spawn = multiprocessing.get_context("spawn")
 REDIS_URL = os.environ.get("PORTICO_TEST_REDIS", "redis://127.0.0.1:6379/0")

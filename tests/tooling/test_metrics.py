@@ -19,7 +19,7 @@ from app.cli import main
 from app.reports import metrics
 from app.reports.preview import PreviewTokens
 from app.store import Store
-from tests.helpers.app import DEMO_CONFIG
+from tests.helpers.app import DEMO_CONFIG, SECRET_KEY
 from tests.helpers.orders import VALID, open_form, stored
 
 SINCE = datetime(2025, 1, 1, tzinfo=UTC)
@@ -222,7 +222,7 @@ def test_portico_metrics_prints_csv_and_json(
 def test_dashboard_shows_the_numbers_and_offers_them_as_csv(
     store: Store, client: FlaskClient
 ) -> None:
-    token = PreviewTokens("test-secret-key-for-signing-only").issue("acme")
+    token = PreviewTokens(SECRET_KEY).issue("acme")
     query = f"token={token}&lang=en&since=2025-01-01&until=2025-12-31"
     html = client.get(f"/acme/preview/metrics?{query}").get_data(as_text=True)
     assert "€39.00" in html and "40.0 %" in html and "50.0 %" in html

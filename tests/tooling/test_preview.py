@@ -15,10 +15,10 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from app.cli import main
 from app.reports.preview import SALT, PreviewTokens
 from app.web.portal.auth import SignInFormTokens
-from tests.helpers.app import DEMO_CONFIG, DEMO_MERCHANTS
+from tests.helpers.app import DEMO_CONFIG, DEMO_MERCHANTS, SECRET_KEY, app_settings
 from tests.helpers.orders import VALID, stored
 
-SECRET = "test-secret-key-for-signing-only"
+SECRET = SECRET_KEY  # the secret of the app fixture
 PAGES = ("order", "portal", "fields", "metrics", "metrics.csv")
 
 
@@ -155,12 +155,7 @@ def test_metrics_dashboard_refuses_bad_dates(client: FlaskClient, query: str) ->
 def test_portico_preview_prints_working_urls(
     app: Flask, client: FlaskClient, runner: CliRunner, instance_dir
 ) -> None:
-    env = {
-        "PORTICO_INSTANCE_DIR": str(instance_dir),
-        "PORTICO_CONFIG_DIR": str(DEMO_CONFIG),
-        "PORTICO_SECRET_KEY": SECRET,
-        "PORTICO_BASE_URL": "https://portico.example",
-    }
+    env = app_settings(instance_dir, PORTICO_BASE_URL="https://portico.example")
     result = runner.invoke(main, ["preview", "acme"], env=env)
     assert result.exit_code == 0, result.output
     urls = [line for line in result.stdout.splitlines() if line]
